@@ -1,0 +1,1 @@
+"""The synthetic Ningbo demo city: real district boundaries, generated everything below them."""

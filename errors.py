@@ -1,0 +1,25 @@
+"""The few domain exceptions; pages and services catch them and show their message."""
+
+
+class CityOpsError(Exception):
+    """Base of every error whose message is meant for a user."""
+
+
+class SpatialiteMissing(CityOpsError):
+    """The SpatiaLite extension could not be loaded into SQLite."""
+
+
+class DatabaseUnavailable(CityOpsError):
+    """The database could not be reached or is not built yet."""
+
+
+class UnknownArea(CityOpsError):
+    """An area code that is not in the database."""
+
+
+class InvalidInput(CityOpsError):
+    """Input that cannot be used as given; the message says what to fix."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]

@@ -1,0 +1,1 @@
+"""Pure geometry: CRS conversion, partitions, sampling, simplification, layer builders."""

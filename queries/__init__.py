@@ -1,0 +1,1 @@
+"""The only package with SQL: named query functions over the spatial store."""

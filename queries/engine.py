@@ -1,0 +1,91 @@
+"""The one place that creates database engines and prepares every new connection."""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+import sqlalchemy as sa
+from geoalchemy2.admin.dialects.sqlite import load_spatialite
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from errors import DatabaseUnavailable, SpatialiteMissing
+from settings import get_settings
+
+SPATIALITE_INSTALL_HINT = (
+    "SpatiaLite is missing: install it with `sudo apt-get install libsqlite3-mod-spatialite` "
+    "(or set CITYOPS_SPATIALITE_LIBRARY_PATH to the mod_spatialite library)."
+)
+
+
+def _sqlite_dbapi():
+    """pysqlite3 when the interpreter's sqlite3 cannot load extensions (pyenv builds often can't)."""
+    import sqlite3
+
+    if hasattr(sqlite3.Connection, "enable_load_extension"):
+        return sqlite3
+    try:
+        return importlib.import_module("pysqlite3.dbapi2")
+    except ImportError as exc:
+        raise SpatialiteMissing(
+            "This Python's sqlite3 cannot load extensions; `pip install pysqlite3-binary`."
+        ) from exc
+
+
+def _prepare_sqlite_connection(dbapi_conn, record) -> None:
+    # WAL lets the app, the intake service and the simulator read while one process writes.
+    dbapi_conn.execute("PRAGMA busy_timeout = 15000")
+    dbapi_conn.execute("PRAGMA journal_mode = WAL")
+    dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+    dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    dbapi_conn.enable_load_extension(True)
+    try:
+        load_spatialite(dbapi_conn, record, init_mode="WGS84", transaction=True)
+    except Exception as exc:  # the driver raises its own OperationalError type
+        raise SpatialiteMissing(SPATIALITE_INSTALL_HINT) from exc
+    dbapi_conn.enable_load_extension(False)
+
+
+def _sqlite_begin(conn) -> None:
+    # pysqlite's own transaction handling is off (isolation_level=None), so SQLAlchemy begins;
+    # BEGIN IMMEDIATE would serialise readers too, plain BEGIN is enough with one writer path.
+    conn.exec_driver_sql("BEGIN")
+
+
+@lru_cache(maxsize=8)
+def make_engine(url: str | None = None) -> Engine:
+    """The engine for a URL (default: settings.database_url), one per process and URL."""
+    url = url or get_settings().database_url
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            module=_sqlite_dbapi(),
+            connect_args={"check_same_thread": False, "timeout": 15, "isolation_level": None},
+            pool_pre_ping=False,
+        )
+        event.listen(engine, "connect", _prepare_sqlite_connection)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def dialect_name(engine: Engine | sa.Connection) -> str:
+    """'sqlite' or 'postgresql'."""
+    return engine.dialect.name
+
+
+def check_reachable(engine: Engine) -> None:
+    """Raise DatabaseUnavailable with a hint when the database is down or not built."""
+    try:
+        with engine.connect() as conn:
+            has_area = sa.inspect(conn).has_table("area")
+    except SpatialiteMissing:
+        raise
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseUnavailable(f"The database cannot be reached: {exc.__class__.__name__}") from exc
+    if not has_area:
+        raise DatabaseUnavailable(
+            "The database has no data yet: build it with `python cli.py seed --days 30 --seed 7`."
+        )
+

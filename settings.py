@@ -1,0 +1,65 @@
+"""Typed settings read once from the environment: the only module that reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "cityops.sqlite"
+
+
+class Settings(BaseSettings):
+    """Every setting with its default; override with CITYOPS_<NAME> (or DATABASE_URL)."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYOPS_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL: sqlite:///path (SpatiaLite) or postgresql+psycopg2://...",
+    )
+    spatialite_library_path: str = Field(
+        default="mod_spatialite",
+        description="Name or path of the SpatiaLite extension (Debian: libsqlite3-mod-spatialite).",
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="Local time of the city.")
+    city_code: str = Field(default="330200", description="Code of the top area (Ningbo).")
+    stale_after_hours: float = Field(
+        default=24.0, gt=0, description="Facility data older than this is shown as stale."
+    )
+    basemap_tile_url: str | None = Field(
+        default=None,
+        description="Optional XYZ tile URL for the map; None keeps the app fully offline.",
+    )
+    live_refresh_seconds: int = Field(default=10, ge=2, description="Live panel refresh period.")
+    wall_rotation_seconds: int = Field(default=30, ge=5, description="Wall playlist period.")
+    wall_playlist: str = Field(
+        default="330200,330212,330203,330205,330206,330211",
+        description="Comma-separated scope codes the wall rotates through.",
+    )
+    walking_distance_m: float = Field(default=1000.0, gt=0, description="Assembly point reach.")
+    intake_url: str = Field(
+        default="http://127.0.0.1:8502", description="Base URL of the Open311 intake service."
+    )
+    intake_max_body_bytes: int = Field(default=64_000, gt=0, description="Largest accepted body.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("DATABASE_URL must start with sqlite:/// or postgresql://")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; also exports the SpatiaLite path GeoAlchemy2 reads."""
+    settings = Settings()
+    # GeoAlchemy2's load_spatialite reads this variable, so it is set from the one settings object.
+    os.environ.setdefault("SPATIALITE_LIBRARY_PATH", settings.spatialite_library_path)
+    return settings
