@@ -12,7 +12,7 @@ from clock import now_utc
 from demo.city import build_areas
 from demo.facilities import build_assembly_points, build_depots, build_hospitals
 from demo.incidents import generate_incidents, synthetic_contacts
-from queries import loaders
+from queries import loaders, rollups
 from queries.schema import create_schema
 
 Progress = Callable[[str], None]
@@ -55,7 +55,7 @@ def build_demo(
         contacts = synthetic_contacts(incidents, 1, seed) if with_contacts else None
         loaders.write_incidents(conn, incidents, contacts)
         progress("roll-ups")
-        loaders.rebuild_rollups(conn, areas["code"].iloc[0])
+        rollups.rebuild(conn, areas["code"].iloc[0])
         loaders.write_dataset_info(
             conn,
             {"built_at": end.isoformat(), "seed": seed, "days": days, "note": "合成演示数据 synthetic demo data"},

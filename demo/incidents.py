@@ -31,7 +31,7 @@ SOURCE_MIX = {
 PRIORITY_MIX = {"routine": 0.90, "urgent": 0.085, "critical": 0.015}
 # Median hours from start of handling to resolution, by priority.
 HANDLING_MEDIAN_HOURS = {"routine": 2.5, "urgent": 1.2, "critical": 0.6}
-SIDE_STATE_SHARE = {"voided": 0.002, "parked": 0.0015, "escalated": 0.001}
+SIDE_STATE_SHARE = {"voided": 0.002, "parked": 0.0004, "escalated": 0.0003}
 HOTSPOT_SHARE, HOTSPOT_BOOST = 0.03, 6.0
 UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving
 

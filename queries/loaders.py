@@ -7,6 +7,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from queries.dialects import for_connection
+from queries.rollups import close_bins
 from queries.schema import (
     area,
     assembly_point,
@@ -15,20 +16,10 @@ from queries.schema import (
     hospital_beds,
     incident,
     incident_contact,
-    incident_rollup,
     metadata,
     stock,
     supply_depot,
 )
-
-# (area column, parent column) of the incident row for each roll-up level, finest first.
-ROLLUP_LEVELS = (
-    ("grid_code", "community_code"),
-    ("community_code", "street_code"),
-    ("street_code", "district_code"),
-    ("district_code", None),
-)
-
 
 def clear_all(conn: sa.Connection) -> None:
     """Delete every row of every table (children first), keeping the schema."""
@@ -59,6 +50,11 @@ def write_facilities(conn, assembly, depots, stocks, hospitals, beds) -> None:
 def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts=None) -> None:
     """Append incidents (ids follow the frame order) and their reporter contacts."""
     dialect = for_connection(conn)
+    closed = incidents["status"] == "closed"
+    incidents = incidents.assign(
+        close_bin=pd.Series(close_bins(incidents["close_minutes"]), index=incidents.index).where(closed),
+        on_time=(incidents["closed_at"] <= incidents["due_at"]).where(closed),
+    )
     dialect.bulk_insert(conn, incident, incidents)
     if contacts is not None and len(contacts):
         dialect.bulk_insert(conn, incident_contact, contacts)
@@ -66,23 +62,6 @@ def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts=None)
 
 def next_incident_id(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(incident.c.id), 0))).scalar()) + 1
-
-
-def rebuild_rollups(conn: sa.Connection, city_code: str) -> None:
-    """Recount incident_rollup from the raw incidents at every level (also the audit recount)."""
-    conn.execute(incident_rollup.delete())
-    for column, parent in ROLLUP_LEVELS + ((None, None),):
-        area_col = incident.c[column] if column else sa.literal(city_code)
-        parent_col = (
-            incident.c[parent] if parent else sa.literal(city_code if column else None, sa.String)
-        )
-        keys = [area_col, incident.c.report_hour, incident.c.category, incident.c.source, incident.c.status]
-        select = sa.select(*keys, parent_col, sa.func.count()).group_by(*keys, parent_col)
-        conn.execute(
-            incident_rollup.insert().from_select(
-                ["area_code", "hour", "category", "source", "status", "parent_code", "n"], select
-            )
-        )
 
 
 def write_dataset_info(conn: sa.Connection, info: dict[str, str]) -> None:

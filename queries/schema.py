@@ -140,6 +140,9 @@ incident = sa.Table(
     sa.Column("due_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("close_minutes", sa.Integer),
+    # Bin of close_minutes (queries.rollups.CLOSE_BIN_EDGES) and whether it closed by due_at.
+    sa.Column("close_bin", sa.Integer),
+    sa.Column("on_time", sa.Boolean),
     sa.Column("synthetic", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_incident_district_time", "district_code", "reported_at"),
     sa.Index("ix_incident_street_time", "street_code", "reported_at"),
@@ -172,6 +175,21 @@ incident_rollup = sa.Table(
     _code("parent_code"),
     sa.Column("n", sa.Integer, nullable=False),
     sa.Index("ix_rollup_parent_hour", "parent_code", "hour", "area_code", "category", "n"),
+    sqlite_with_rowid=False,
+)
+
+# Closed incidents per area, report hour, close-time bin and on-time flag: medians and on-time
+# rates for any scope and window without reading raw incidents.
+incident_close_rollup = sa.Table(
+    "incident_close_rollup",
+    metadata,
+    _code("area_code", primary_key=True),
+    sa.Column("hour", sa.Integer, primary_key=True),
+    sa.Column("close_bin", sa.Integer, primary_key=True),
+    sa.Column("on_time", sa.Boolean, primary_key=True),
+    _code("parent_code"),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Index("ix_close_rollup_parent_hour", "parent_code", "hour", "area_code", "close_bin", "n"),
     sqlite_with_rowid=False,
 )
 

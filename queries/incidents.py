@@ -1,0 +1,295 @@
+"""Incident figures for a scope and time window, read from the roll-ups (never raw scans)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from clock import epoch_hour, hour_start, now_utc
+from errors import InvalidInput
+from queries.frames import frame
+from queries.rollups import median_from_bins
+from queries.schema import area, incident, incident_close_rollup, incident_contact, incident_rollup
+from queries.scope import Scope, child_column, inside, resolve
+from vocab import CATEGORY_CODES, OPEN_STATUSES, SOURCE_CODES, STATUS_CODES
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window [start, end) in naive UTC, widened to whole hours (the roll-up bucket)."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidInput("The time window ends before it starts: pick an end after the start.")
+
+    @property
+    def hours(self) -> tuple[int, int]:
+        last = epoch_hour(self.end)
+        return epoch_hour(self.start), last + (hour_start(last) < self.end)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional filters; an empty tuple means no filter on that field."""
+
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"unknown {kind} '{value}'"
+            for kind, values, known in (
+                ("category", self.categories, CATEGORY_CODES),
+                ("source", self.sources, SOURCE_CODES),
+                ("status", self.statuses, STATUS_CODES),
+            )
+            for value in values
+            if value not in known
+        ]
+        if problems:
+            raise InvalidInput("Filters not understood: " + "; ".join(problems), problems)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.categories or self.sources or self.statuses)
+
+    def conditions(self, table: sa.Table) -> list:
+        pairs = (("category", self.categories), ("source", self.sources), ("status", self.statuses))
+        return [table.c[name].in_(values) for name, values in pairs if values]
+
+
+NO_FILTERS = Filters()
+
+
+def _rollup_sum(table, group_by, condition, window: Window, filters: Filters):
+    h0, h1 = window.hours
+    where = [condition, table.c.hour >= h0, table.c.hour < h1, *filters.conditions(table)]
+    return sa.select(*group_by, sa.func.sum(table.c.n).label("n")).where(*where).group_by(*group_by)
+
+
+def _children(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
+    condition = area.c.parent_code == scope.code if scope.child_level else area.c.code == scope.code
+    return frame(conn, sa.select(area.c.code, area.c.name, area.c.population).where(condition)
+                 .order_by(area.c.code))
+
+
+def incident_counts_by_child(
+    engine: Engine, scope_code: str, *, window: Window, filters: Filters = NO_FILTERS
+) -> pd.DataFrame:
+    """Incidents reported in the window per child area of the scope (zeros included).
+
+    Columns: code, name, population, incidents, per_10k (per 10,000 residents). A grid scope
+    has no children: its one row is the grid itself.
+    """
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        children = _children(conn, scope)
+        r = incident_rollup.c
+        condition = r.parent_code == scope.code if scope.child_level else r.area_code == scope.code
+        counts = frame(conn, _rollup_sum(incident_rollup, [r.area_code], condition, window, filters))
+    counts = counts.rename(columns={"area_code": "code", "n": "incidents"})
+    result = children.merge(counts, on="code", how="left")
+    result["incidents"] = result["incidents"].fillna(0).astype(int)
+    result["per_10k"] = result["incidents"] / result["population"].clip(lower=1) * 1e4
+    return result
+
+
+def incident_counts_by(
+    engine: Engine, scope_code: str, dimension: str, *, window: Window, filters: Filters = NO_FILTERS
+) -> pd.DataFrame:
+    """Incidents in the scope and window per category, source or status. Columns: <dimension>, incidents."""
+    if dimension not in ("category", "source", "status"):
+        raise InvalidInput(f"Cannot count by '{dimension}': use category, source or status.")
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        r = incident_rollup.c
+        statement = _rollup_sum(incident_rollup, [r[dimension]], r.area_code == scope.code, window, filters)
+        counts = frame(conn, statement.order_by(sa.desc("n")))
+    return counts.rename(columns={"n": "incidents"}).astype({"incidents": int})
+
+
+def hourly_counts(
+    engine: Engine, scope_code: str, *, window: Window, filters: Filters = NO_FILTERS
+) -> pd.DataFrame:
+    """Incidents per hour of the window (every hour listed). Columns: hour_start (naive UTC), incidents."""
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        r = incident_rollup.c
+        counts = frame(conn, _rollup_sum(incident_rollup, [r.hour], r.area_code == scope.code, window, filters))
+    h0, h1 = window.hours
+    hours = pd.DataFrame({"hour": np.arange(h0, h1)})
+    result = hours.merge(counts, on="hour", how="left").fillna({"n": 0})
+    result["hour_start"] = [hour_start(int(h)) for h in result["hour"]]
+    return result.rename(columns={"n": "incidents"}).astype({"incidents": int})[["hour_start", "incidents"]]
+
+
+def _status_totals(conn, condition, group, window, filters) -> pd.DataFrame:
+    r = incident_rollup.c
+    statement = _rollup_sum(incident_rollup, [*group, r.status], condition, window, filters)
+    counts = frame(conn, statement)
+    keys = [c.name for c in group]
+    if counts.empty:
+        return pd.DataFrame(columns=[*keys, "incidents", "closed", "voided", "open"])
+    table = counts.pivot_table(index=keys or None, columns="status", values="n", aggfunc="sum", fill_value=0) \
+        if keys else counts.set_index("status")["n"].to_frame().T
+    table = table.reindex(columns=list(STATUS_CODES), fill_value=0)
+    result = pd.DataFrame(index=table.index)
+    result["incidents"] = table.sum(axis=1)
+    result["closed"] = table["closed"]
+    result["voided"] = table["voided"]
+    result["open"] = table[list(OPEN_STATUSES)].sum(axis=1)
+    return result.reset_index() if keys else result.reset_index(drop=True)
+
+
+def _close_figures(conn, scope: Scope, by_child: bool, window: Window, filters: Filters) -> pd.DataFrame:
+    """Median hours to close and on-time rate (from close-time bins; raw rows when filtered)."""
+    if filters.any:
+        return _close_figures_raw(conn, scope, by_child, window, filters)
+    c = incident_close_rollup.c
+    condition = c.parent_code == scope.code if by_child else c.area_code == scope.code
+    group = [c.area_code, c.close_bin, c.on_time] if by_child else [c.close_bin, c.on_time]
+    bins = frame(conn, _rollup_sum(incident_close_rollup, group, condition, window, NO_FILTERS))
+    if not by_child:
+        bins["area_code"] = scope.code
+    rows = []
+    for code, part in bins.groupby("area_code"):
+        per_bin = part.groupby("close_bin")["n"].sum().to_dict()
+        closed = int(part["n"].sum())
+        on_time = int(part.loc[part["on_time"].astype(bool), "n"].sum())
+        median = median_from_bins(per_bin)
+        rows.append({"code": code, "median_hours": None if median is None else median / 60,
+                     "on_time_rate": on_time / closed if closed else None})
+    return pd.DataFrame(rows, columns=["code", "median_hours", "on_time_rate"])
+
+
+def _close_figures_raw(conn, scope, by_child, window, filters) -> pd.DataFrame:
+    i = incident.c
+    code_col = child_column(incident, scope) if by_child else sa.literal(scope.code)
+    statement = sa.select(code_col.label("code"), i.close_minutes, i.on_time).where(
+        inside(incident, scope), i.status == "closed", i.reported_at >= window.start,
+        i.reported_at < window.end, *filters.conditions(incident))
+    rows = frame(conn, statement)
+    if rows.empty:
+        return pd.DataFrame(columns=["code", "median_hours", "on_time_rate"])
+    grouped = rows.groupby("code")
+    return pd.DataFrame({
+        "median_hours": grouped["close_minutes"].median() / 60,
+        "on_time_rate": grouped["on_time"].mean(),
+    }).reset_index()
+
+
+def overdue_count(engine: Engine, scope_code: str, *, at: datetime | None = None) -> int:
+    """Open incidents in the scope past their due time now (whatever the window)."""
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        i = incident.c
+        statement = sa.select(sa.func.count()).where(
+            i.status.in_(OPEN_STATUSES), i.due_at < (at or now_utc()), inside(incident, scope))
+        return int(conn.execute(statement).scalar())
+
+
+def incident_totals(
+    engine: Engine, scope_code: str, *, window: Window, filters: Filters = NO_FILTERS
+) -> dict:
+    """Closed-loop figures of the scope for the window.
+
+    Keys: incidents, open, closed, voided, disposal_rate (closed / (incidents - voided)),
+    median_hours (report to close), on_time_rate (closed by due time), overdue (open now and
+    past due, any report time).
+    """
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        totals = _status_totals(conn, incident_rollup.c.area_code == scope.code, [], window, filters)
+        close = _close_figures(conn, scope, False, window, filters)
+    row = totals.iloc[0].to_dict() if len(totals) else {"incidents": 0, "closed": 0, "voided": 0, "open": 0}
+    row = {k: int(v) for k, v in row.items()}
+    counted = row["incidents"] - row["voided"]
+    row["disposal_rate"] = row["closed"] / counted if counted else None
+    for key in ("median_hours", "on_time_rate"):
+        value = close[key].iloc[0] if len(close) else None
+        row[key] = None if value is None or pd.isna(value) else float(value)
+    row["overdue"] = overdue_count(engine, scope_code)
+    return row
+
+
+def closed_loop_by_child(
+    engine: Engine, scope_code: str, *, window: Window, filters: Filters = NO_FILTERS
+) -> pd.DataFrame:
+    """Closed-loop figures per child area.
+
+    Columns: code, name, incidents, open, closed, voided, disposal_rate, on_time_rate,
+    median_hours. Children with no incidents have zeros and empty rates.
+    """
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        children = _children(conn, scope)[["code", "name"]]
+        if not scope.child_level:
+            return children.assign(incidents=0, open=0, closed=0, voided=0, disposal_rate=None,
+                                   on_time_rate=None, median_hours=None).iloc[0:0]
+        r = incident_rollup.c
+        totals = _status_totals(conn, r.parent_code == scope.code, [r.area_code], window, filters)
+        close = _close_figures(conn, scope, True, window, filters)
+    totals = totals.rename(columns={"area_code": "code"})
+    result = children.merge(totals, on="code", how="left").merge(close, on="code", how="left")
+    for column in ("incidents", "open", "closed", "voided"):
+        result[column] = result[column].fillna(0).astype(int)
+    counted = (result["incidents"] - result["voided"]).replace(0, np.nan)
+    result["disposal_rate"] = result["closed"] / counted
+    return result
+
+
+def _mask_name(name: str | None) -> str:
+    return name[0] + "*" * max(1, len(name) - 1) if isinstance(name, str) and name else ""
+
+
+def _mask_phone(phone: str | None) -> str:
+    return phone[:3] + "****" + phone[-4:] if isinstance(phone, str) and phone else ""
+
+
+def latest_incidents(engine: Engine, scope_code: str, *, limit: int = 50, unmasked: bool = False) -> pd.DataFrame:
+    """The most recently reported incidents in the scope, reporter contact masked by default.
+
+    Columns: id, external_id, reported_at, category, source, priority, status, due_at, lon, lat,
+    grid_code, community_code, street_code, district_code, reporter, phone.
+    """
+    i = incident.c
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        statement = (
+            sa.select(i.id, i.external_id, i.reported_at, i.category, i.source, i.priority, i.status,
+                      i.due_at, i.lon, i.lat, i.grid_code, i.community_code, i.street_code,
+                      i.district_code, incident_contact.c.name.label("reporter"), incident_contact.c.phone)
+            .select_from(incident.outerjoin(incident_contact, incident_contact.c.incident_id == i.id))
+            .where(inside(incident, scope))
+            .order_by(i.reported_at.desc())
+            .limit(max(1, min(int(limit), 1000)))
+        )
+        rows = frame(conn, statement)
+    if not unmasked:
+        rows["reporter"] = rows["reporter"].map(_mask_name)
+        rows["phone"] = rows["phone"].map(_mask_phone)
+    return rows
+
+
+def recent_incident_points(engine: Engine, scope_code: str, *, since: datetime) -> pd.DataFrame:
+    """Incidents reported since a time in the scope (for the live map). Columns: id, lon, lat,
+    category, priority, status, reported_at."""
+    i = incident.c
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        statement = (
+            sa.select(i.id, i.lon, i.lat, i.category, i.priority, i.status, i.reported_at)
+            .where(inside(incident, scope), i.reported_at >= since)
+            .order_by(i.reported_at.desc())
+            .limit(2000)
+        )
+        return frame(conn, statement)

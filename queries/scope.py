@@ -1,0 +1,60 @@
+"""Scopes: an area code resolved to its level and ancestors, and the filter that keeps rows inside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from errors import UnknownArea
+from queries.schema import area
+from vocab import LEVELS
+
+CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:] + (None,), strict=True))
+LEVEL_COLUMN = {
+    "district": "district_code",
+    "street": "street_code",
+    "community": "community_code",
+    "grid": "grid_code",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    code: str
+    level: str
+    name: str
+    parent_code: str | None
+    population: int
+    households: int
+
+    @property
+    def child_level(self) -> str | None:
+        return CHILD_LEVEL[self.level]
+
+
+def resolve(conn: sa.Connection, code: str) -> Scope:
+    """The scope of an area code; UnknownArea when there is no such area."""
+    code = str(code).strip()
+    if not code.isdigit() or len(code) not in (6, 9, 12, 15):
+        raise UnknownArea(f"'{code}' is not an area code: use 6 to 15 digits, e.g. 330212.")
+    row = conn.execute(
+        sa.select(area.c.code, area.c.level, area.c.name, area.c.parent_code, area.c.population,
+                  area.c.households).where(area.c.code == code)
+    ).first()
+    if row is None:
+        raise UnknownArea(f"There is no area with code {code}.")
+    return Scope(*row)
+
+
+def inside(table: sa.Table, scope: Scope):
+    """SQL condition keeping rows of a table with ancestor codes inside the scope."""
+    if scope.level == "city":
+        # every district code of the city starts with the city's first four digits
+        return table.c.district_code.like(f"{scope.code[:4]}%")
+    return table.c[LEVEL_COLUMN[scope.level]] == scope.code
+
+
+def child_column(table: sa.Table, scope: Scope):
+    """The column of a table holding the code of the scope's child area each row lies in."""
+    return table.c[LEVEL_COLUMN[scope.child_level]] if scope.child_level else None
