@@ -1,0 +1,95 @@
+"""Emergency resources in a scope: assembly points, supply depots with stock, hospitals with beds."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from queries.frames import frame
+from queries.scope import resolve, inside
+from queries.schema import assembly_point, hospital, hospital_beds, stock, supply_depot
+from vocab import BED_TYPES
+
+LOCATION_COLUMNS = ("lon", "lat", "grid_code", "community_code", "street_code", "district_code",
+                    "last_updated", "source")
+
+
+def _points(rows: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs="EPSG:4326")
+
+
+def _select_in_scope(engine: Engine, scope_code: str, table: sa.Table, columns: list[str]):
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        statement = sa.select(*(table.c[c] for c in columns)).where(inside(table, scope)).order_by(table.c.code)
+        return frame(conn, statement)
+
+
+def assembly_points_in_scope(engine: Engine, scope_code: str) -> gpd.GeoDataFrame:
+    """Assembly points inside the scope (EPSG:4326 points).
+
+    Columns: code, name, kind, capacity, occupancy, status, lon, lat, grid_code, community_code,
+    street_code, district_code, last_updated, source, geometry.
+    """
+    columns = ["code", "name", "kind", "capacity", "occupancy", "status", *LOCATION_COLUMNS]
+    return _points(_select_in_scope(engine, scope_code, assembly_point, columns))
+
+
+def depots_in_scope(engine: Engine, scope_code: str) -> gpd.GeoDataFrame:
+    """Supply depots inside the scope. Columns: code, name, lon, lat, <ancestor codes>,
+    last_updated, source, geometry."""
+    return _points(_select_in_scope(engine, scope_code, supply_depot, ["code", "name", *LOCATION_COLUMNS]))
+
+
+def stock_in_scope(engine: Engine, scope_code: str) -> pd.DataFrame:
+    """Stock lines of the depots inside the scope.
+
+    Columns: depot_code, depot_name, item, category, quantity, unit, min_level,
+    daily_need_per_1000, last_updated, below_min.
+    """
+    s, d = stock.c, supply_depot.c
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        statement = (
+            sa.select(s.depot_code, d.name.label("depot_name"), s.item, s.category, s.quantity, s.unit,
+                      s.min_level, s.daily_need_per_1000, s.last_updated)
+            .select_from(stock.join(supply_depot, supply_depot.c.code == s.depot_code))
+            .where(inside(supply_depot, scope))
+            .order_by(s.depot_code, s.item)
+        )
+        rows = frame(conn, statement)
+    rows["below_min"] = rows["quantity"] < rows["min_level"]
+    return rows
+
+
+def hospitals_in_scope(engine: Engine, scope_code: str) -> gpd.GeoDataFrame:
+    """Hospitals inside the scope with beds by type (EDXL-HAVE style).
+
+    Columns: code, name, grade, fever_clinic, convertible_beds, lon, lat, <ancestor codes>,
+    last_updated, source, then <type>_total and <type>_occupied for general, icu, emergency,
+    isolation, and beds_total, beds_occupied, beds_available, occupancy, geometry.
+    """
+    columns = ["code", "name", "grade", "fever_clinic", "convertible_beds", *LOCATION_COLUMNS]
+    hospitals = _select_in_scope(engine, scope_code, hospital, columns)
+    b = hospital_beds.c
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        beds = frame(conn, sa.select(b.hospital_code, b.bed_type, b.total, b.occupied)
+                     .select_from(hospital_beds.join(hospital, hospital.c.code == b.hospital_code))
+                     .where(inside(hospital, scope)))
+    wide = beds.pivot_table(index="hospital_code", columns="bed_type", values=["total", "occupied"],
+                            aggfunc="sum", fill_value=0)
+    for bed in (t.code for t in BED_TYPES):
+        for measure in ("total", "occupied"):
+            key = (measure, bed)
+            hospitals[f"{bed}_{measure}"] = (
+                hospitals["code"].map(wide[key]).fillna(0).astype(int) if key in wide else 0
+            )
+    types = [t.code for t in BED_TYPES]
+    hospitals["beds_total"] = hospitals[[f"{t}_total" for t in types]].sum(axis=1)
+    hospitals["beds_occupied"] = hospitals[[f"{t}_occupied" for t in types]].sum(axis=1)
+    hospitals["beds_available"] = hospitals["beds_total"] - hospitals["beds_occupied"]
+    hospitals["occupancy"] = hospitals["beds_occupied"] / hospitals["beds_total"].where(hospitals["beds_total"] > 0)
+    return _points(hospitals)
