@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -120,8 +121,12 @@ def _rows(cell: Cell, ancestors: dict[str, str]) -> list[dict]:
     return [row] + [r for child in cell.children for r in _rows(child, codes)]
 
 
+@lru_cache(maxsize=2)
 def build_areas(seed: int) -> gpd.GeoDataFrame:
-    """All areas of the demo city (city, district, street, community, grid) with geometry."""
+    """All areas of the demo city (city, district, street, community, grid) with geometry.
+
+    Cached per seed (it is deterministic); callers must not modify the returned frame.
+    """
     rng = np.random.default_rng(seed)
     city, grids = _tree(rng)
     _bottom_up_geometry(city, grids)
