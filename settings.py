@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     )
     basemap_tile_url: str | None = Field(
         default=None,
-        description="Optional XYZ tile URL for the map; None keeps the app fully offline.",
+        description="Optional basemap style URL (e.g. a local tile server's style.json); "
+        "None draws no basemap, so the app works on an isolated network.",
     )
     live_refresh_seconds: int = Field(default=10, ge=2, description="Live panel refresh period.")
     wall_rotation_seconds: int = Field(default=30, ge=5, description="Wall playlist period.")

@@ -1,0 +1,158 @@
+"""Pure pydeck layer builders: GeoDataFrame in, layer out; layer ids are constants for tests."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+
+AREAS_LAYER = "areas"
+GRIDS_LAYER = "grids"
+ASSEMBLY_LAYER = "assembly"
+DEPOTS_LAYER = "depots"
+HOSPITALS_LAYER = "hospitals"
+RECENT_LAYER = "recent"
+
+# ColorBrewer YlOrRd, five classes: light = few incidents, dark red = many.
+SEQUENTIAL = [(255, 255, 178), (254, 204, 92), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+STATUS_COLORS = {"open": (34, 197, 94), "full": (245, 158, 11), "closed": (120, 120, 120)}
+NO_BASEMAP = "__MAP_STYLE__"
+COORDINATE_PRECISION = 1e-5  # about a metre: enough for a screen, a third of the bytes
+
+
+def class_breaks(values: pd.Series, classes: int = 5) -> list[float]:
+    """Upper bounds of up to `classes` quantile classes, rounded to readable numbers."""
+    clean = pd.to_numeric(values, errors="coerce").dropna()
+    if clean.empty or clean.max() <= 0:
+        return [0.0]
+    raw = np.quantile(clean, np.linspace(0, 1, classes + 1)[1:])
+    rounded = [_nice(v) for v in raw]
+    rounded[-1] = max(rounded[-1], float(clean.max()))
+    return sorted(set(rounded))
+
+
+def _nice(value: float) -> float:
+    if value <= 0:
+        return 0.0
+    step = 10 ** max(0, math.floor(math.log10(value)) - 1)
+    return float(math.ceil(value / step) * step)
+
+
+def class_colors(values: pd.Series, breaks: list[float]) -> list[list[int]]:
+    """The colour of each value's class (RGBA)."""
+    index = np.searchsorted(np.array(breaks), pd.to_numeric(values, errors="coerce").fillna(0), side="left")
+    palette = SEQUENTIAL[-len(breaks):] if len(breaks) <= len(SEQUENTIAL) else SEQUENTIAL
+    return [[*palette[min(i, len(palette) - 1)], 190] for i in index]
+
+
+def legend_entries(breaks: list[float]) -> list[tuple[str, tuple[int, int, int]]]:
+    """(range label, colour) per class, for the legend drawn beside the map."""
+    palette = SEQUENTIAL[-len(breaks):]
+    lower, entries = 0.0, []
+    for upper, color in zip(breaks, palette, strict=True):
+        entries.append((f"{lower:,.0f} – {upper:,.0f}", color))
+        lower = upper
+    return entries
+
+
+def _features(frame: gpd.GeoDataFrame, properties: list[str]) -> dict:
+    geometry = frame.geometry.set_precision(COORDINATE_PRECISION)
+    features = []
+    for geom, props in zip(geometry, frame[properties].to_dict("records"), strict=True):
+        features.append({"type": "Feature", "geometry": geom.__geo_interface__, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def choropleth_layer(areas: gpd.GeoDataFrame, value: str, tooltip: pd.Series, breaks: list[float]) -> pdk.Layer:
+    """Child areas filled by class of `value`; pickable so a click drills down."""
+    frame = areas.assign(fill=class_colors(areas[value], breaks), tip=tooltip.values)
+    data = _features(frame, ["code", "name", value, "fill", "tip"])
+    return pdk.Layer(
+        "GeoJsonLayer", data=data, id=AREAS_LAYER, pickable=True, stroked=True, filled=True,
+        get_fill_color="properties.fill", get_line_color=[40, 40, 40, 220], line_width_min_pixels=1.5,
+        auto_highlight=True, highlight_color=[0, 120, 255, 90],
+    )
+
+
+def outline_layer(areas: gpd.GeoDataFrame, layer_id: str = GRIDS_LAYER) -> pdk.Layer:
+    """Thin outlines (grid cells) drawn over the choropleth, not pickable."""
+    data = _features(areas, ["code"])
+    return pdk.Layer("GeoJsonLayer", data=data, id=layer_id, pickable=False, stroked=True, filled=False,
+                     get_line_color=[30, 64, 175, 160], line_width_min_pixels=0.6)
+
+
+def _points(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    return frame[columns].round({"lon": 6, "lat": 6}).to_dict("records")
+
+
+def assembly_layer(points: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
+    """Assembly points sized by capacity (area ~ people) and coloured by status."""
+    frame = points.assign(
+        radius=np.sqrt(points["capacity"].clip(lower=1)) * 6,
+        color=[[*STATUS_COLORS.get(s, (120, 120, 120)), 220] for s in points["status"]],
+        tip=tooltip.values,
+    )
+    return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "radius", "color", "tip"]),
+                     id=ASSEMBLY_LAYER, pickable=True, get_position=["lon", "lat"], get_radius="radius",
+                     radius_min_pixels=3, radius_max_pixels=40, get_fill_color="color",
+                     stroked=True, get_line_color=[255, 255, 255], line_width_min_pixels=1)
+
+
+def depot_layer(depots: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
+    frame = depots.assign(tip=tooltip.values)
+    return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "tip"]), id=DEPOTS_LAYER,
+                     pickable=True, get_position=["lon", "lat"], get_radius=300, radius_min_pixels=7,
+                     get_fill_color=[124, 58, 237, 230], stroked=True, get_line_color=[255, 255, 255],
+                     line_width_min_pixels=2)
+
+
+def occupancy_color(occupancy: float) -> list[int]:
+    """Green below 75 %, amber to 90 %, red above."""
+    if pd.isna(occupancy):
+        return [150, 150, 150, 220]
+    if occupancy < 0.75:
+        return [22, 163, 74, 230]
+    return [245, 158, 11, 230] if occupancy < 0.9 else [220, 38, 38, 230]
+
+
+def hospital_layer(hospitals: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
+    frame = hospitals.assign(color=[occupancy_color(o) for o in hospitals["occupancy"]],
+                             radius=np.sqrt(hospitals["beds_total"].clip(lower=1)) * 15, tip=tooltip.values)
+    return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "color", "radius", "tip"]),
+                     id=HOSPITALS_LAYER, pickable=True, get_position=["lon", "lat"], get_radius="radius",
+                     radius_min_pixels=4, radius_max_pixels=30, get_fill_color="color", stroked=True,
+                     get_line_color=[255, 255, 255], line_width_min_pixels=2)
+
+
+def recent_layer(points: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
+    """Incidents of the last minutes: bright rings that stand out from the choropleth."""
+    frame = points.assign(tip=tooltip.values)
+    return pdk.Layer("ScatterplotLayer", data=_points(frame, ["lon", "lat", "tip"]), id=RECENT_LAYER,
+                     pickable=True, get_position=["lon", "lat"], get_radius=120, radius_min_pixels=5,
+                     filled=True, get_fill_color=[255, 0, 80, 200], stroked=True,
+                     get_line_color=[255, 255, 255, 255], line_width_min_pixels=2)
+
+
+def view_for_bounds(bounds, width_px: int = 900, height_px: int = 620) -> pdk.ViewState:
+    """A view that fits the bounds (minx, miny, maxx, maxy) in a map of the given size."""
+    minx, miny, maxx, maxy = bounds
+    lat = (miny + maxy) / 2
+    # Web Mercator: 512 * 2**zoom pixels per 360 degrees; latitude is stretched by 1/cos(lat).
+    span_x = max(maxx - minx, 1e-4)
+    span_y = max(maxy - miny, 1e-4) / math.cos(math.radians(lat))
+    zoom_x = math.log2(360 * width_px / 512 / span_x)
+    zoom_y = math.log2(360 * height_px / 512 / span_y)
+    zoom = round(min(zoom_x, zoom_y) - 0.2, 2)
+    return pdk.ViewState(longitude=round((minx + maxx) / 2, 5), latitude=round(lat, 5), zoom=zoom,
+                         pitch=0, bearing=0)
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, style_url: str | None = None) -> pdk.Deck:
+    """A deck with no basemap by default (works offline); a map style URL only if configured."""
+    # Streamlit fills a missing map style with an online Carto basemap; its own "no style"
+    # marker keeps the map free of external requests.
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider="carto" if style_url else None,
+                    map_style=style_url or NO_BASEMAP, tooltip={"html": "{tip}", "style": {"fontSize": "14px"}})

@@ -1,0 +1,98 @@
+"""Incidents (事件): counts by category, source and status, hourly trend, closed loop, latest list."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from clock import to_local
+from geo import charts
+from ui import data
+from ui.frame import page_frame
+from ui.i18n import t, term
+from ui.state import ViewState, set_view
+from ui.widgets import fmt_num, fmt_pct, kpi_row, local_time_text
+from vocab import CATEGORIES, SOURCES, STATUSES
+
+
+def _filters(state: ViewState) -> ViewState:
+    """Category / source / status filters, kept in the URL."""
+    columns = st.columns(3)
+    picks = {}
+    for column, (field, vocabulary, terms) in zip(columns, (
+        ("categories", "category", CATEGORIES), ("sources", "source", SOURCES),
+        ("statuses", "status", STATUSES)), strict=True):
+        picks[field] = tuple(column.multiselect(
+            t(vocabulary), [x.code for x in terms], default=list(getattr(state, field)),
+            format_func=lambda c, v=vocabulary: term(v, c), key=f"filter-{vocabulary}"))
+    if any(picks[f] != getattr(state, f) for f in picks):
+        state = set_view(state, **picks)
+    return state
+
+
+def _labels(vocabulary: str, codes) -> dict:
+    return {c: term(vocabulary, c) for c in codes}
+
+
+def _breakdowns(state: ViewState) -> None:
+    window, filters = state.time_window(), state.filters()
+    columns = st.columns(3)
+    for column, dimension in zip(columns, ("category", "source", "status"), strict=True):
+        counts = data.counts_by(state.scope, dimension, window, filters)
+        figure = charts.incidents_bar(counts, dimension, t(f"by_{dimension}"),
+                                      _labels(dimension, counts[dimension]))
+        column.plotly_chart(figure, width="stretch", key=f"chart-{dimension}")
+
+
+def _trend(state: ViewState) -> None:
+    hourly = data.hourly(state.scope, state.time_window(), state.filters()).copy()
+    hourly["hour_start"] = hourly["hour_start"].map(lambda h: to_local(h).replace(tzinfo=None))
+    st.plotly_chart(charts.hourly_trend_figure(hourly, t("hourly_trend")), width="stretch", key="chart-trend")
+
+
+def _closed_loop(state: ViewState) -> None:
+    loop = data.closed_loop(state.scope, state.time_window(), state.filters())
+    if loop.empty:
+        return
+    left, right = st.columns([2, 3])
+    left.plotly_chart(charts.closed_loop_figure(loop, t("closed_loop"), t("disposal_rate")),
+                      width="stretch", key="chart-loop")
+    table = pd.DataFrame({
+        t("name"): loop["name"], t("incidents"): loop["incidents"], t("open"): loop["open"],
+        t("disposal_rate"): loop["disposal_rate"].map(fmt_pct),
+        t("on_time_rate"): loop["on_time_rate"].map(fmt_pct),
+        t("median_hours"): loop["median_hours"].map(fmt_num),
+    })
+    right.dataframe(table, hide_index=True, width="stretch", height=420)
+
+
+def _latest(state: ViewState) -> None:
+    st.subheader(t("latest"))
+    rows = data.latest(state.scope)
+    table = pd.DataFrame({
+        t("reported_at"): rows["reported_at"].map(local_time_text),
+        t("category"): rows["category"].map(lambda c: term("category", c)),
+        t("source"): rows["source"].map(lambda c: term("source", c)),
+        t("priority"): rows["priority"].map(lambda c: term("priority", c)),
+        t("status"): rows["status"].map(lambda c: term("status", c)),
+        t("due_at"): rows["due_at"].map(local_time_text),
+        t("code"): rows["grid_code"],
+        t("reporter"): rows["reporter"], t("phone"): rows["phone"],
+    })
+    st.dataframe(table, hide_index=True, width="stretch", height=360)
+
+
+with page_frame("incidents") as state:
+    state = _filters(state)
+    totals = data.totals(state.scope, state.time_window(), state.filters())
+    kpi_row([
+        ("incidents_window", f"{totals['incidents']:,}", t(state.window)),
+        ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
+        ("on_time_rate", fmt_pct(totals["on_time_rate"]), None),
+        ("median_hours", fmt_num(totals["median_hours"]), None),
+        ("overdue", f"{totals['overdue']:,}", None),
+    ])
+    _breakdowns(state)
+    _trend(state)
+    _closed_loop(state)
+    _latest(state)

@@ -1,0 +1,60 @@
+"""Overview (总览): KPI tiles, the drill-down map and the busiest child areas of the scope."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.resources import assembly_summary, bed_summary, items_below_minimum
+from ui import data
+from ui.frame import page_frame
+from ui.i18n import t
+from ui.state import ViewState, replace_window
+from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row
+from ui.map import scope_map
+
+
+def _kpis(state: ViewState) -> None:
+    scope = data.scope(state.scope)
+    window, filters = state.time_window(), state.filters()
+    totals = data.totals(state.scope, window, filters)
+    today = data.totals(state.scope, replace_window(state, "today").time_window(), filters)
+    beds = bed_summary(data.hospitals(state.scope))
+    places = assembly_summary(data.assembly_points(state.scope), scope.population)
+    kpi_row([
+        ("incidents_today", fmt_int(today["incidents"]), None),
+        ("incidents_window", fmt_int(totals["incidents"]), t(state.window)),
+        ("open", fmt_int(totals["open"]), None),
+        ("overdue", fmt_int(totals["overdue"]), None),
+        ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
+    ])
+    kpi_row([
+        ("beds_available", fmt_int(beds["beds_available"]), None),
+        ("bed_occupancy", fmt_pct(beds["occupancy"]), None),
+        ("assembly_per_100", fmt_num(places["places_per_100"]), None),
+        ("items_below_min", fmt_int(items_below_minimum(data.stock(state.scope))), None),
+        ("median_hours", fmt_num(totals["median_hours"]), None),
+    ])
+
+
+def _busiest(counts) -> None:
+    st.subheader(t("busiest_children"))
+    top = counts.sort_values("incidents", ascending=False).head(10)
+    st.dataframe(
+        top[["name", "incidents", "per_10k", "population"]].rename(columns={
+            "name": t("name"), "incidents": t("incidents"), "per_10k": t("per_10k"),
+            "population": t("population")}),
+        hide_index=True, width="stretch",
+        column_config={t("per_10k"): st.column_config.NumberColumn(format="%.1f"),
+                       t("population"): st.column_config.NumberColumn(format="localized"),
+                       t("incidents"): st.column_config.NumberColumn(format="localized")},
+    )
+
+
+with page_frame("overview") as state:
+    _kpis(state)
+    counts = data.counts_by_child(state.scope, state.time_window(), state.filters())
+    left, right = st.columns([3, 1])
+    with left:
+        scope_map(state, counts)
+    with right:
+        _busiest(counts)

@@ -1,0 +1,91 @@
+"""Resources (应急资源): assembly points, hospital beds and supply depots of the scope."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo import charts
+from geo.resources import assembly_by_kind, assembly_summary, bed_summary, beds_by_type, stock_by_item
+from ui import data
+from ui.frame import page_frame
+from ui.i18n import t, term
+from ui.state import ViewState
+from ui.widgets import fmt_int, fmt_num, fmt_pct, freshness, kpi_row, local_time_text
+
+
+def _assembly(state: ViewState, population: int) -> None:
+    st.subheader(t("assembly_points"))
+    points = data.assembly_points(state.scope)
+    summary = assembly_summary(points, population)
+    kpi_row([
+        ("assembly_points", fmt_int(summary["points"]), None),
+        ("capacity", fmt_int(summary["capacity_open"]), None),
+        ("residents", fmt_int(population), None),
+        ("places_per_100", fmt_num(summary["places_per_100"]), None),
+    ])
+    kinds = assembly_by_kind(points)
+    left, right = st.columns([1, 2])
+    left.dataframe(pd.DataFrame({t("kind"): kinds["kind"].map(lambda k: term("kind", k)),
+                                 t("assembly_points"): kinds["points"], t("capacity"): kinds["capacity"]}),
+                   hide_index=True, width="stretch")
+    right.dataframe(pd.DataFrame({
+        t("name"): points["name"], t("kind"): points["kind"].map(lambda k: term("kind", k)),
+        t("capacity"): points["capacity"], t("status"): points["status"].map(lambda s: term("facility_status", s)),
+        t("last_updated"): points["last_updated"].map(local_time_text), t("stale"): freshness(points),
+    }), hide_index=True, width="stretch", height=300)
+
+
+def _hospitals(state: ViewState) -> None:
+    st.subheader(t("hospitals"))
+    hospitals = data.hospitals(state.scope)
+    summary = bed_summary(hospitals)
+    kpi_row([
+        ("beds_available", fmt_int(summary["beds_available"]), None),
+        ("bed_occupancy", fmt_pct(summary["occupancy"]), None),
+        ("convertible", fmt_int(summary["convertible"]), None),
+        ("icu", fmt_int(summary["icu_available"]), t("available")),
+    ])
+    beds = beds_by_type(hospitals)
+    labels = {b: term("bed_type", b) for b in beds["bed_type"]}
+    left, right = st.columns([1, 2])
+    left.plotly_chart(charts.beds_figure(beds, t("beds"), labels, t("occupied"), t("available")),
+                      width="stretch", key="chart-beds")
+    right.dataframe(pd.DataFrame({
+        t("name"): hospitals["name"], "等级": hospitals["grade"], t("total"): hospitals["beds_total"],
+        t("available"): hospitals["beds_available"], t("occupancy"): hospitals["occupancy"].map(fmt_pct),
+        t("icu"): hospitals["icu_total"] - hospitals["icu_occupied"],
+        t("convertible"): hospitals["convertible_beds"],
+        t("last_updated"): hospitals["last_updated"].map(local_time_text), t("stale"): freshness(hospitals),
+    }), hide_index=True, width="stretch", height=340)
+
+
+def _supplies(state: ViewState, population: int) -> None:
+    st.subheader(t("depots"))
+    stock = data.stock(state.scope)
+    if stock.empty:
+        st.info(t("no_data"))
+        return
+    items = stock_by_item(stock, population)
+    left, right = st.columns([1, 1])
+    left.plotly_chart(charts.stock_figure(items, t("days_of_supply"), t("days_of_supply")),
+                      width="stretch", key="chart-stock")
+    table = pd.DataFrame({
+        t("item"): items["item"], t("category"): items["category"],
+        t("quantity"): items["quantity"].map(fmt_num) + " " + items["unit"],
+        t("min_level"): items["min_level"].map(fmt_num), t("days_of_supply"): items["days_of_supply"].map(fmt_num),
+        t("below_min"): items["depots_below_min"].map(lambda n: f"⚠ {n}" if n else ""),
+    })
+    right.dataframe(table.style.apply(
+        lambda row: ["background-color:#fee2e2" if row[t("below_min")] else "" for _ in row], axis=1),
+        hide_index=True, width="stretch", height=440)
+    depots = data.depots(state.scope)
+    st.caption(" · ".join(f"{n}（{t('last_updated')} {local_time_text(u)}）"
+                          for n, u in zip(depots["name"], depots["last_updated"], strict=True)))
+
+
+with page_frame("resources") as state:
+    population = data.scope(state.scope).population
+    _assembly(state, population)
+    _hospitals(state)
+    _supplies(state, population)

@@ -1,0 +1,90 @@
+"""The frame every page body runs in: sidebar controls, breadcrumbs, and errors shown as messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from errors import CityOpsError, DatabaseUnavailable, UnknownArea
+from settings import get_settings
+from ui import data
+from ui.i18n import t
+from ui.state import WINDOW_HOURS, ViewState, set_view, url_problems, view_state
+
+log = logging.getLogger("cityops.ui")
+
+
+def _resolved_state() -> ViewState:
+    """The URL's view with an unknown scope replaced by the city (and the problem noted)."""
+    state = view_state()
+    try:
+        data.scope(state.scope)
+    except UnknownArea as exc:
+        url_problems().append(str(exc))
+        state = set_view(state, scope=get_settings().city_code)
+    return state
+
+
+def breadcrumbs(state: ViewState) -> None:
+    """City > district > ... > scope; every ancestor is a button that goes back up."""
+    path = data.ancestors(state.scope)
+    columns = st.columns([1] * len(path) + [max(1, 8 - len(path))], gap="small")
+    for column, (code, name) in zip(columns, path[["code", "name"]].itertuples(index=False), strict=False):
+        current = code == state.scope
+        if column.button(name, key=f"crumb-{code}", disabled=current, width="stretch",
+                         icon=":material/location_on:" if current else ":material/chevron_right:",
+                         type="primary" if current else "secondary"):
+            set_view(state, scope=code)
+            st.rerun()
+
+
+def _sidebar(state: ViewState) -> None:
+    with st.sidebar:
+        st.caption(t("scope"))
+        city = get_settings().city_code
+        districts = data.district_list(city, "district")
+        options = [city, *districts["code"]]
+        names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: "宁波市"}
+        current = state.scope[:6] if state.scope != city else city
+        picked = st.selectbox(t("scope"), options, index=options.index(current) if current in options else 0,
+                              format_func=lambda c: names.get(c, c), label_visibility="collapsed",
+                              key="scope-picker")
+        if picked != current:
+            set_view(state, scope=picked)
+            st.rerun()
+        keys = list(WINDOW_HOURS)
+        window = st.radio(t("window"), keys, index=keys.index(state.window), format_func=t, key="window-picker")
+        if window != state.window:
+            set_view(state, window=window)
+            st.rerun()
+        lang = st.radio(t("language"), ["zh", "en"], index=0 if state.lang == "zh" else 1,
+                        format_func=lambda v: "中文" if v == "zh" else "English", horizontal=True,
+                        key="lang-picker")
+        if lang != state.lang:
+            set_view(state, lang=lang)
+            st.rerun()
+        st.caption(t("synthetic_note"))
+
+
+@contextmanager
+def page_frame(title_key: str, *, sidebar: bool = True) -> Iterator[ViewState]:
+    """Yield the page's view state; a domain error becomes a message, never a traceback."""
+    try:
+        state = _resolved_state()
+        if sidebar:
+            _sidebar(state)
+        st.title(t(title_key))
+        if url_problems():
+            st.warning(t("bad_url") + "; ".join(url_problems()))
+        breadcrumbs(state)
+        yield state
+    except DatabaseUnavailable as exc:
+        st.error(f"{exc}")
+    except CityOpsError as exc:
+        st.error(str(exc))
+    except Exception:  # last line of defence: log for operators, a calm message for users
+        log.exception("page %s failed", title_key)
+        st.error("页面暂时无法显示，请稍后刷新。The page could not be shown; please refresh shortly.")

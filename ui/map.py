@@ -1,0 +1,90 @@
+"""The scope map: choropleth of the scope's children, facility layers, click to drill down."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo import layers as build
+from settings import get_settings
+from ui import data
+from ui.i18n import t, term
+from ui.state import ViewState, set_view
+from ui.widgets import fmt_int, fmt_pct, legend, local_time_text
+
+MAP_HEIGHT = 620
+
+
+def _area_tips(frame: pd.DataFrame) -> pd.Series:
+    return frame["name"] + "<br/>" + t("incidents") + ": " + frame["incidents"].map(fmt_int) + \
+        "<br/>" + t("per_10k") + ": " + frame["per_10k"].round(1).astype(str)
+
+
+def _facility_layers(state: ViewState) -> list:
+    result = []
+    if "assembly" in state.layers:
+        points = data.assembly_points(state.scope)
+        tips = points["name"] + "<br/>" + points["kind"].map(lambda k: term("kind", k)) + " · " + \
+            t("capacity") + " " + points["capacity"].map(fmt_int) + "<br/>" + \
+            points["status"].map(lambda s: term("facility_status", s))
+        result.append(build.assembly_layer(points, tips))
+    if "depots" in state.layers:
+        depots = data.depots(state.scope)
+        result.append(build.depot_layer(depots, depots["name"] + "<br/>" + t("last_updated") + " " +
+                                        depots["last_updated"].map(local_time_text)))
+    if "hospitals" in state.layers:
+        hospitals = data.hospitals(state.scope)
+        tips = hospitals["name"] + " (" + hospitals["grade"] + ")<br/>" + t("beds_available") + " " + \
+            hospitals["beds_available"].map(fmt_int) + " · " + t("occupancy") + " " + \
+            hospitals["occupancy"].map(fmt_pct)
+        result.append(build.hospital_layer(hospitals, tips))
+    return result
+
+
+LAYER_LABELS = {"grids": "layer_grids", "assembly": "layer_assembly", "depots": "layer_depots",
+                "hospitals": "layer_hospitals", "recent": "layer_recent"}
+
+
+def layer_picker(state: ViewState) -> ViewState:
+    """Toggle buttons for the map layers; the choice is kept in the URL."""
+    picked = st.pills(t("layers"), list(LAYER_LABELS), selection_mode="multi", default=list(state.layers),
+                      format_func=lambda k: t(LAYER_LABELS[k]), key="layer-picker")
+    picked = tuple(k for k in LAYER_LABELS if k in (picked or []))
+    if picked != state.layers:
+        state = set_view(state, layers=picked)
+    return state
+
+
+def scope_map(state: ViewState, counts: pd.DataFrame, *, key: str = "scope-map", recent=None) -> None:
+    """Draw the map for the scope and drill into the child area the user clicks."""
+    state = layer_picker(state)
+    children = data.children(state.scope).merge(counts[["code", "incidents", "per_10k"]], on="code", how="left")
+    children[["incidents", "per_10k"]] = children[["incidents", "per_10k"]].fillna(0)
+    breaks = build.class_breaks(children["incidents"])
+    map_layers = [build.choropleth_layer(children, "incidents", _area_tips(children), breaks)]
+    if "grids" in state.layers and len(state.scope) >= 6 and state.scope != get_settings().city_code:
+        map_layers.append(build.outline_layer(data.areas_in(state.scope, "grid")))
+    map_layers += _facility_layers(state)
+    if recent is not None and len(recent):
+        tips = recent["category"].map(lambda c: term("category", c)) + "<br/>" + \
+            recent["reported_at"].map(local_time_text)
+        map_layers.append(build.recent_layer(recent, tips))
+    # The view depends on the scope only: same initial view -> the browser keeps the user's pan/zoom.
+    view = build.view_for_bounds(tuple(children.total_bounds), height_px=MAP_HEIGHT)
+    deck = build.deck(map_layers, view, get_settings().basemap_tile_url)
+    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
+                            key=f"{key}-{state.scope}", height=MAP_HEIGHT)
+    legend(build.legend_entries(breaks), "legend_incidents")
+    st.caption(t("click_to_drill"))
+    _drill_on_click(state, event)
+
+
+def _drill_on_click(state: ViewState, event) -> None:
+    picked = (event.selection.objects or {}).get(build.AREAS_LAYER) if event else None
+    if not picked:
+        return
+    feature = picked[0]
+    code = (feature.get("properties") or feature).get("code")
+    if code and code != state.scope and code.startswith(state.scope[:4]) and len(code) > len(state.scope):
+        set_view(state, scope=code)
+        st.rerun()

@@ -1,0 +1,110 @@
+"""The view state (scope, window, filters, layers, language) kept in the URL query params."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import streamlit as st
+
+from clock import hour_start, epoch_hour, local_day_start_utc, now_utc
+from queries.incidents import Filters, Window
+from settings import get_settings
+from vocab import CATEGORY_CODES, SOURCE_CODES, STATUS_CODES
+
+WINDOW_HOURS = {"today": None, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
+LAYERS = ("grids", "assembly", "depots", "hospitals", "recent")
+DEFAULT_LAYERS = ("assembly", "hospitals")
+PROBLEMS_KEY = "_view_problems"
+
+
+@dataclass(frozen=True)
+class ViewState:
+    scope: str
+    window: str = "today"
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    layers: tuple[str, ...] = DEFAULT_LAYERS
+    lang: str = "zh"
+    scenario: str | None = None
+
+    def time_window(self) -> Window:
+        """The window ending at the end of the current hour (a stable cache key within the hour)."""
+        end = hour_start(epoch_hour(now_utc()) + 1)
+        hours = WINDOW_HOURS[self.window]
+        start = local_day_start_utc() if hours is None else end - timedelta(hours=hours)
+        return Window(start, end)
+
+    def filters(self) -> Filters:
+        return Filters(self.categories, self.sources, self.statuses)
+
+
+def _codes(raw: str | None, known: tuple[str, ...], name: str, problems: list[str]) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    values = tuple(v for v in raw.split(",") if v)
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        problems.append(f"{name}: {', '.join(unknown)}")
+    return tuple(v for v in values if v in known)
+
+
+def view_state() -> ViewState:
+    """The view in the URL; bad parts fall back to defaults and are noted for the page to show."""
+    params, problems = st.query_params, []
+    city = get_settings().city_code
+    scope = params.get("scope", city).strip()
+    if not scope.isdigit() or len(scope) not in (6, 9, 12, 15):
+        problems.append(f"scope '{scope}'")
+        scope = city
+    window = params.get("window", "today")
+    if window not in WINDOW_HOURS:
+        problems.append(f"window '{window}'")
+        window = "today"
+    layers = params.get("layers")
+    state = ViewState(
+        scope=scope,
+        window=window,
+        categories=_codes(params.get("category"), CATEGORY_CODES, "category", problems),
+        sources=_codes(params.get("source"), SOURCE_CODES, "source", problems),
+        statuses=_codes(params.get("status"), STATUS_CODES, "status", problems),
+        layers=DEFAULT_LAYERS if layers is None else _codes(layers, LAYERS, "layers", problems),
+        lang="en" if params.get("lang") == "en" else "zh",
+        scenario=params.get("scenario") or None,
+    )
+    st.session_state[PROBLEMS_KEY] = problems
+    return state
+
+
+def url_problems() -> list[str]:
+    """What view_state() could not understand in the URL (shown once by the page frame)."""
+    return st.session_state.get(PROBLEMS_KEY, [])
+
+
+def _encode(state: ViewState) -> dict[str, str]:
+    default = ViewState(scope=get_settings().city_code)
+    encoded = {"scope": state.scope}
+    for name, value in (("window", state.window), ("lang", state.lang), ("scenario", state.scenario)):
+        if value and value != getattr(default, name):
+            encoded[name] = value
+    for name, field in (("category", "categories"), ("source", "sources"), ("status", "statuses")):
+        if getattr(state, field):
+            encoded[name] = ",".join(getattr(state, field))
+    if state.layers != DEFAULT_LAYERS:
+        encoded["layers"] = ",".join(state.layers)
+    return encoded
+
+
+def set_view(state: ViewState, **changes) -> ViewState:
+    """Write a changed view into the URL (the browser history keeps each view)."""
+    new_state = replace(state, **changes)
+    encoded = _encode(new_state)
+    kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("wall", "profile", "rotate")}
+    st.query_params.from_dict({**encoded, **kept})
+    return new_state
+
+
+def replace_window(state: ViewState, window: str) -> ViewState:
+    """The same view over another time window (not written to the URL)."""
+    return replace(state, window=window)
