@@ -9,13 +9,13 @@ from ui.i18n import t
 
 get_settings()  # validate settings (and export the SpatiaLite path) before any page runs
 
-st.set_page_config(page_title="城运一张图 CityOps", page_icon=":material/location_city:", layout="wide",
+st.set_page_config(page_title="城运一张图 CityOps", layout="wide",
                    initial_sidebar_state="expanded")
 
 PAGES = [
-    st.Page("pages/overview.py", title=t("overview"), icon=":material/map:", url_path="overview", default=True),
-    st.Page("pages/incidents.py", title=t("incidents"), icon=":material/list_alt:", url_path="incidents"),
-    st.Page("pages/resources.py", title=t("resources"), icon=":material/local_hospital:", url_path="resources"),
+    st.Page("pages/overview.py", title=t("overview"), url_path="overview", default=True),
+    st.Page("pages/incidents.py", title=t("incidents"), url_path="incidents"),
+    st.Page("pages/resources.py", title=t("resources"), url_path="resources"),
 ]
 
 st.navigation(PAGES, position="sidebar").run()

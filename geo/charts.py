@@ -31,6 +31,7 @@ def incidents_bar(counts: pd.DataFrame, label_column: str, title: str, labels: d
     figure = go.Figure(go.Bar(x=frame["incidents"], y=names, orientation="h", marker_color=BLUE,
                               text=frame["incidents"].map("{:,}".format), textposition="outside",
                               cliponaxis=False))
+    figure.update_xaxes(range=[0, float(frame["incidents"].max() or 1) * 1.25])
     return _style(figure, title, height=max(260, 28 * len(frame) + 80))
 
 

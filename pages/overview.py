@@ -5,21 +5,32 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
+from settings import get_settings
 from ui import data
 from ui.frame import page_frame
 from ui.i18n import t
+from ui.live import freshness_badge, last_good
+from ui.map import recent_since, scope_map
 from ui.state import ViewState, replace_window
 from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row
-from ui.map import scope_map
 
 
-def _kpis(state: ViewState) -> None:
-    scope = data.scope(state.scope)
+def _figures(state: ViewState) -> dict:
+    """Everything the live panel shows, fetched together so a failure keeps all of it."""
     window, filters = state.time_window(), state.filters()
-    totals = data.totals(state.scope, window, filters)
-    today = data.totals(state.scope, replace_window(state, "today").time_window(), filters)
-    beds = bed_summary(data.hospitals(state.scope))
-    places = assembly_summary(data.assembly_points(state.scope), scope.population)
+    return {
+        "totals": data.totals(state.scope, window, filters),
+        "today": data.totals(state.scope, replace_window(state, "today").time_window(), filters),
+        "beds": bed_summary(data.hospitals(state.scope)),
+        "places": assembly_summary(data.assembly_points(state.scope), data.scope(state.scope).population),
+        "below_min": items_below_minimum(data.stock(state.scope)),
+        "counts": data.counts_by_child(state.scope, window, filters),
+        "recent": data.recent_points(state.scope, recent_since()) if "recent" in state.layers else None,
+    }
+
+
+def _kpis(state: ViewState, figures: dict) -> None:
+    totals, today, beds, places = figures["totals"], figures["today"], figures["beds"], figures["places"]
     kpi_row([
         ("incidents_today", fmt_int(today["incidents"]), None),
         ("incidents_window", fmt_int(totals["incidents"]), t(state.window)),
@@ -31,7 +42,7 @@ def _kpis(state: ViewState) -> None:
         ("beds_available", fmt_int(beds["beds_available"]), None),
         ("bed_occupancy", fmt_pct(beds["occupancy"]), None),
         ("assembly_per_100", fmt_num(places["places_per_100"]), None),
-        ("items_below_min", fmt_int(items_below_minimum(data.stock(state.scope))), None),
+        ("items_below_min", fmt_int(figures["below_min"]), None),
         ("median_hours", fmt_num(totals["median_hours"]), None),
     ])
 
@@ -50,11 +61,18 @@ def _busiest(counts) -> None:
     )
 
 
-with page_frame("overview") as state:
-    _kpis(state)
-    counts = data.counts_by_child(state.scope, state.time_window(), state.filters())
+@st.fragment(run_every=get_settings().live_refresh_seconds)
+def live_panel(state: ViewState) -> None:
+    """KPIs, map and ranking, refreshed in place without rerunning the page."""
+    figures, stale_since = last_good(f"overview-{state}", lambda: _figures(state))
+    freshness_badge(stale_since)
+    _kpis(state, figures)
     left, right = st.columns([3, 1])
     with left:
-        scope_map(state, counts)
+        scope_map(state, figures["counts"], recent=figures["recent"])
     with right:
-        _busiest(counts)
+        _busiest(figures["counts"])
+
+
+with page_frame("overview") as state:
+    live_panel(state)

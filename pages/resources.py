@@ -6,7 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from geo import charts
-from geo.resources import assembly_by_kind, assembly_summary, bed_summary, beds_by_type, stock_by_item
+from geo.resources import (
+    assembly_by_kind,
+    assembly_summary,
+    bed_summary,
+    beds_by_type,
+    stock_by_item,
+)
 from ui import data
 from ui.frame import page_frame
 from ui.i18n import t, term

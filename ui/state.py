@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from clock import hour_start, epoch_hour, local_day_start_utc, now_utc
+from clock import epoch_hour, hour_start, local_day_start_utc, now_utc
 from queries.incidents import Filters, Window
 from settings import get_settings
 from vocab import CATEGORY_CODES, SOURCE_CODES, STATUS_CODES
