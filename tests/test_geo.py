@@ -1,0 +1,96 @@
+"""Unit tests of the pure geometry and summary helpers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from demo.allocate import allocate
+from geo import layers
+from geo.crs import gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
+from geo.partition import partition
+from geo.resources import assembly_summary, beds_by_type, stock_by_item
+
+
+def test_gcj02_round_trip_is_within_a_metre():
+    lon, lat = np.array([121.55, 121.87, 121.15]), np.array([29.87, 29.48, 30.04])
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    # GCJ-02 shifts Ningbo by a few hundred metres, and the inverse undoes it
+    assert np.all(np.hypot(glon - lon, glat - lat) > 0.002)
+    back_lon, back_lat = gcj02_to_wgs84(glon, glat)
+    assert np.max(np.abs(back_lon - lon)) < 1e-5 and np.max(np.abs(back_lat - lat)) < 1e-5
+
+
+def test_bd09_converts_back_to_wgs84():
+    lon, lat = np.array([121.55]), np.array([29.87])
+    bd = gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+    back = to_wgs84(*bd, "BD-09")
+    assert abs(back[0][0] - lon[0]) < 1e-5 and abs(back[1][0] - lat[0]) < 1e-5
+
+
+def test_unknown_crs_names_the_supported_ones():
+    with pytest.raises(ValueError, match="GCJ02"):
+        to_wgs84([121.5], [29.8], "EPSG:3857")
+
+
+def test_partition_covers_the_parent_without_overlap():
+    parent = box(0, 0, 1, 1).difference(box(0.4, 0.4, 0.6, 0.6))
+    cells = partition(parent, 12, np.random.default_rng(3), lambda x, y: np.ones_like(x))
+    assert 8 <= len(cells) <= 12
+    assert sum(c.area for c in cells) == pytest.approx(parent.area, rel=1e-9)
+    assert shapely.union_all(cells).symmetric_difference(parent).area < 1e-9
+    overlap = sum(a.intersection(b).area for i, a in enumerate(cells) for b in cells[i + 1 :])
+    assert overlap < 1e-12
+
+
+def test_allocate_keeps_total_floor_and_proportion():
+    counts = allocate(100, [1, 1, 2, 96], minimum=3)
+    assert counts.sum() == 100 and counts.min() >= 3
+    assert counts[3] == max(counts)
+    with pytest.raises(ValueError):
+        allocate(5, [1, 1, 1], minimum=2)
+
+
+def test_class_breaks_cover_the_maximum_and_colour_each_value():
+    values = pd.Series([0, 3, 7, 12, 40, 95, 180])
+    breaks = layers.class_breaks(values)
+    assert breaks == sorted(breaks) and breaks[-1] >= 180
+    colors = layers.class_colors(values, breaks)
+    assert colors[0] != colors[-1] and all(len(c) == 4 for c in colors)
+    assert len(layers.legend_entries(breaks)) == len(breaks)
+
+
+def test_view_fits_bounds():
+    view = layers.view_for_bounds((121.0, 29.0, 122.0, 30.0), width_px=900, height_px=620)
+    # one degree of latitude at ~30N must fit 620 px: 512*2**z/360 px per degree of longitude
+    px_per_degree = 512 * 2**view.zoom / 360
+    assert px_per_degree / np.cos(np.radians(29.5)) <= 620 and px_per_degree > 300
+
+
+def test_deck_has_no_external_basemap_by_default():
+    deck = layers.deck([], layers.view_for_bounds((121, 29, 122, 30)))
+    spec = json.loads(deck.to_json())
+    assert spec.get("mapStyle") == layers.NO_BASEMAP
+    assert "cartocdn" not in deck.to_json() and "mapbox" not in deck.to_json()
+
+
+def test_resource_summaries_by_hand():
+    points = pd.DataFrame({"code": ["a", "b", "c"], "kind": ["park", "park", "school"],
+                           "capacity": [1000, 500, 300], "status": ["open", "closed", "open"]})
+    summary = assembly_summary(points, population=2600)
+    assert summary["capacity_open"] == 1300 and summary["places_per_100"] == pytest.approx(50.0)
+    hospitals = pd.DataFrame({f"{b}_{m}": [10, 20] for b in ("general", "icu", "emergency", "isolation")
+                              for m in ("total", "occupied")})
+    hospitals["general_occupied"] = [5, 15]
+    beds = beds_by_type(hospitals).set_index("bed_type")
+    assert beds.loc["general", "available"] == 10 and beds.loc["general", "occupancy"] == pytest.approx(20 / 30)
+    stock = pd.DataFrame({"item": ["水", "水"], "category": ["生命支持类"] * 2, "unit": ["箱"] * 2,
+                          "quantity": [60.0, 40.0], "min_level": [50.0, 50.0], "below_min": [False, True],
+                          "daily_need_per_1000": [5.0, 5.0]})
+    row = stock_by_item(stock, population=2000).iloc[0]
+    assert row["quantity"] == 100 and row["days_of_supply"] == pytest.approx(10.0) and row["below_min"]
