@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from queries.frames import GEOMETRY_WKB, frame, geoframe
-from queries.scope import Scope, resolve
 from queries.schema import area, dataset_info
+from queries.scope import Scope, resolve
 
 AREA_COLUMNS = ("code", "name", "level", "parent_code", "population", "households", "area_km2",
                 "centroid_lon", "centroid_lat")

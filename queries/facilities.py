@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from queries.frames import frame
-from queries.scope import resolve, inside
 from queries.schema import assembly_point, hospital, hospital_beds, stock, supply_depot
+from queries.scope import inside, resolve
 from vocab import BED_TYPES
 
 LOCATION_COLUMNS = ("lon", "lat", "grid_code", "community_code", "street_code", "district_code",

@@ -21,6 +21,7 @@ from queries.schema import (
     supply_depot,
 )
 
+
 def clear_all(conn: sa.Connection) -> None:
     """Delete every row of every table (children first), keeping the schema."""
     for table in reversed(metadata.sorted_tables):

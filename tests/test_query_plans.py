@@ -1,0 +1,103 @@
+"""SQLite query plans of the hot dashboard queries: every read of a big table is an index search."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from queries import areas
+from queries import incidents as qi
+from queries.incidents import Filters, Window
+
+SCOPES = ("330200", "330212", "330212001", "330212001001", "330212001001001")
+WATCHED = ("incident", "incident_rollup", "incident_close_rollup", "area")
+FILTER_SETS = (Filters(), Filters(categories=("fire", "disputes"), sources=("hotline_12345",)),
+               Filters(statuses=("closed",)))
+# "SEARCH t USING ..." seeks an index; "SCAN t" (with or without an index) reads all of t.
+PLAN_LINE = re.compile(r"^(SEARCH|SCAN) (\w+)")
+
+
+@pytest.fixture(scope="module")
+def sqlite_engine(demo_engines):
+    return demo_engines("sqlite")
+
+
+@contextmanager
+def captured(engine):
+    """Every statement and parameter set the engine sends while the block runs."""
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def hot_calls(engine) -> list[tuple[str, Callable[[], object]]]:
+    end = datetime.fromisoformat(areas.dataset_facts(engine)["built_at"])
+    calls = []
+    # windows inside the 2 days of test data: with SQLite's range statistics a window covering the
+    # whole table is rightly read with a scan, which says nothing about a year of incidents
+    for hours in (1, 6, 24):
+        window = Window(end - timedelta(hours=hours), end)
+        for scope in SCOPES:
+            for filters in FILTER_SETS:
+                tag = f"{scope} {hours}h {filters}"
+                calls += [
+                    (f"incident_counts_by_child {tag}",
+                     lambda s=scope, w=window, f=filters: qi.incident_counts_by_child(engine, s, window=w, filters=f)),
+                    (f"incident_totals {tag}",
+                     lambda s=scope, w=window, f=filters: qi.incident_totals(engine, s, window=w, filters=f)),
+                    (f"hourly_counts {tag}",
+                     lambda s=scope, w=window, f=filters: qi.hourly_counts(engine, s, window=w, filters=f)),
+                    (f"closed_loop_by_child {tag}",
+                     lambda s=scope, w=window, f=filters: qi.closed_loop_by_child(engine, s, window=w, filters=f)),
+                    (f"incident_counts_by {tag}",
+                     lambda s=scope, w=window, f=filters: qi.incident_counts_by(engine, s, "status", window=w,
+                                                                                filters=f)),
+                ]
+    calls += [(f"overdue_count {scope}", lambda s=scope: qi.overdue_count(engine, s)) for scope in SCOPES]
+    return calls
+
+
+def plan_problems(engine, statements: list[tuple[str, tuple]]) -> tuple[list[str], set[str]]:
+    """Plan lines that read a watched table without an index search, and the tables searched."""
+    problems, searched = [], set()
+    with engine.connect() as conn:
+        for statement, parameters in dict.fromkeys(statements):
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
+                match = PLAN_LINE.match(row[-1])
+                if not match or match.group(2) not in WATCHED:
+                    continue
+                if match.group(1) == "SEARCH":
+                    searched.add(match.group(2))
+                else:
+                    problems.append(f"{row[-1]}\n    in: {' '.join(statement.split())[:240]}")
+    return problems, searched
+
+
+def test_hot_queries_search_an_index(sqlite_engine):
+    with captured(sqlite_engine) as statements:
+        for _, call in hot_calls(sqlite_engine):
+            call()
+    assert len(statements) > 500
+    problems, searched = plan_problems(sqlite_engine, [(s, tuple(p)) for s, p in statements])
+    assert not problems, "full scans in hot queries:\n" + "\n".join(sorted(set(problems)))
+    assert searched == set(WATCHED)
+
+
+def test_the_plan_check_catches_a_full_scan(sqlite_engine):
+    statement = "SELECT sum(n) FROM incident_rollup WHERE n > ?"  # no index on n
+    problems, _ = plan_problems(sqlite_engine, [(statement, (0,))])
+    assert problems and "SCAN incident_rollup" in problems[0]
