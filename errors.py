@@ -17,6 +17,22 @@ class UnknownArea(CityOpsError):
     """An area code that is not in the database."""
 
 
+class ExportFailed(CityOpsError):
+    """A chart, map or briefing pack could not be rendered to a file."""
+
+
+class NotFound(CityOpsError):
+    """A record asked for by id (e.g. a service request) that does not exist."""
+
+
+class Conflict(CityOpsError):
+    """A request that clashes with the current state, e.g. a lifecycle step out of order."""
+
+    def __init__(self, message: str, allowed: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.allowed = allowed or []
+
+
 class InvalidInput(CityOpsError):
     """Input that cannot be used as given; the message says what to fix."""
 

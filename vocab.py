@@ -72,10 +72,44 @@ CLOSED_STATUSES = ("closed", "voided")
 # Timestamp column recording when an incident entered each state.
 STATUS_TIME_COLUMN = {s.code: f"{s.code}_at" for s in STATUSES}
 
+# Lifecycle actions (the Open311 transitions extension) and, per current state, the state each
+# allowed action leads to: the one table of allowed transitions. closed and voided are final.
+ACTIONS = (
+    Term("dispatch", "立案派遣", "Dispatch"),
+    Term("handle", "开始处置", "Start handling"),
+    Term("resolve", "处置完毕", "Resolve"),
+    Term("close", "核查结案", "Verify and close"),
+    Term("void", "作废", "Void"),
+    Term("park", "挂账", "Park"),
+    Term("escalate", "督查", "Escalate"),
+    Term("reopen", "重新处置", "Reopen"),
+)
+TRANSITIONS = {
+    "reported": {"dispatch": "dispatched", "void": "voided", "escalate": "escalated"},
+    "dispatched": {"handle": "handling", "void": "voided", "escalate": "escalated"},
+    "handling": {"resolve": "resolved", "park": "parked", "escalate": "escalated"},
+    # verification failed: back to handling
+    "resolved": {"close": "closed", "reopen": "handling", "escalate": "escalated"},
+    "parked": {"reopen": "handling", "escalate": "escalated"},
+    "escalated": {"dispatch": "dispatched", "handle": "handling", "resolve": "resolved"},
+    "closed": {},
+    "voided": {},
+}
+# Groups of categories as the Open311 service list shows them.
+CATEGORY_GROUPS = {
+    "城市管理 City management": ("city_appearance", "street_order", "construction",
+                                 "illegal_advertising", "public_utilities", "roads_traffic", "greening"),
+    "社会治理 Social governance": ("disputes", "public_security", "group_rental"),
+    "安全应急 Safety and emergencies": ("fire", "public_health", "environment",
+                                     "hazardous_chemicals", "flood_typhoon"),
+    "其他 Other": ("other",),
+}
+
 CATEGORY_CODES = tuple(t.code for t in CATEGORIES)
 SOURCE_CODES = tuple(t.code for t in SOURCES)
 PRIORITY_CODES = tuple(t.code for t in PRIORITIES)
 STATUS_CODES = tuple(t.code for t in STATUSES)
+ACTION_CODES = tuple(t.code for t in ACTIONS)
 
 ASSEMBLY_KINDS = (
     Term("square", "广场", "Square"),

@@ -62,29 +62,37 @@ def _level_values(row: Mapping, city_code: str) -> list[tuple[str, str | None]]:
     return [(codes[a], codes[p] if p else None) for a, p in LEVEL_KEYS]
 
 
-def _add(conn, table, keys: dict, parent: str | None, delta: int) -> None:
-    statement = for_connection(conn).insert(table).values(**keys, parent_code=parent, n=delta)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys), set_={"n": table.c.n + statement.excluded.n}
-        )
-    )
+_UPSERTS: dict[tuple[str, str], sa.Insert] = {}
+
+
+def _upsert(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...]) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO UPDATE n = n + excluded.n, built once per dialect and table.
+
+    Building the statement costs more than running it (the intake service calls this for every
+    write), so it is cached and run with one parameter set per level.
+    """
+    cache_key = (conn.dialect.name, table.name)
+    if cache_key not in _UPSERTS:
+        statement = for_connection(conn).insert(table)
+        _UPSERTS[cache_key] = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={"n": table.c.n + statement.excluded.n})
+    return _UPSERTS[cache_key]
 
 
 def count_status(conn: sa.Connection, row: Mapping, status: str, delta: int, city_code: str) -> None:
     """Add delta to the incident's (hour, category, source, status) count at every level."""
-    for area_code, parent in _level_values(row, city_code):
-        keys = {"area_code": area_code, "hour": row["report_hour"], "category": row["category"],
-                "source": row["source"], "status": status}
-        _add(conn, incident_rollup, keys, parent, delta)
+    rows = [{"area_code": area_code, "hour": row["report_hour"], "category": row["category"],
+             "source": row["source"], "status": status, "parent_code": parent, "n": delta}
+            for area_code, parent in _level_values(row, city_code)]
+    conn.execute(_upsert(conn, incident_rollup, ("area_code", "hour", "category", "source", "status")), rows)
 
 
 def count_close(conn: sa.Connection, row: Mapping, delta: int, city_code: str) -> None:
     """Add delta to the incident's close-time bin at every level (row has close_bin, on_time)."""
-    for area_code, parent in _level_values(row, city_code):
-        keys = {"area_code": area_code, "hour": row["report_hour"], "close_bin": row["close_bin"],
-                "on_time": bool(row["on_time"])}
-        _add(conn, incident_close_rollup, keys, parent, delta)
+    rows = [{"area_code": area_code, "hour": row["report_hour"], "close_bin": row["close_bin"],
+             "on_time": bool(row["on_time"]), "parent_code": parent, "n": delta}
+            for area_code, parent in _level_values(row, city_code)]
+    conn.execute(_upsert(conn, incident_close_rollup, ("area_code", "hour", "close_bin", "on_time")), rows)
 
 
 def _rebuild(conn, table, keys: list[str], city_code: str, where=None) -> None:
@@ -95,7 +103,9 @@ def _rebuild(conn, table, keys: list[str], city_code: str, where=None) -> None:
             else incident.c[parent] if parent else sa.literal(None, sa.String)
         )
         key_cols = [area_col, *(incident.c[k] for k in keys)]
-        select = sa.select(*key_cols, parent_col, sa.func.count()).group_by(*key_cols, parent_col)
+        # PostgreSQL rejects constants in GROUP BY: group by the real columns only.
+        grouped = [c for c in (*key_cols, parent_col) if isinstance(c, sa.Column)]
+        select = sa.select(*key_cols, parent_col, sa.func.count()).group_by(*grouped)
         if where is not None:
             select = select.where(where)
         targets = ["area_code", *("hour" if k == "report_hour" else k for k in keys), "parent_code", "n"]

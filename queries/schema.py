@@ -162,6 +162,20 @@ incident_contact = sa.Table(
     sa.Column("email", sa.String(128)),
 )
 
+# The lifecycle steps taken through the intake service (who-did-what log; the note of the latest
+# step is the Open311 status_notes detail). Bulk-loaded demo incidents have no steps.
+incident_step = sa.Table(
+    "incident_step",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.Integer, sa.ForeignKey("incident.id"), nullable=False, index=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("action", sa.String(12), nullable=False),
+    sa.Column("from_status", sa.String(12), nullable=False),
+    sa.Column("to_status", sa.String(12), nullable=False),
+    sa.Column("note", sa.String(500)),
+)
+
 # Counts per area (every level), report hour, category, source and current status; maintained in
 # the transaction of every incident write so dashboards never scan raw incidents for counts.
 incident_rollup = sa.Table(

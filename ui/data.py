@@ -9,7 +9,7 @@ from queries.engine import check_reachable, make_engine
 from queries.incidents import Filters, Window
 from settings import get_settings
 
-LIVE_TTL = 10  # seconds: live figures
+LIVE_TTL = 2  # seconds: below the live refresh period, so every refresh reads fresh figures
 STATIC_TTL = 3600  # seconds: boundaries and area facts
 
 

@@ -1,0 +1,1 @@
+"""Open311 intake service, its single writer and the incident simulator."""
