@@ -1,0 +1,209 @@
+"""Saved what-if scenarios (the `scenario` table) and the baseline inputs their metrics read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from clock import now_utc
+from errors import InvalidInput
+from queries.frames import GEOMETRY_WKB, frame, geoframe
+from queries.incidents import Window
+from queries.schema import (
+    area,
+    assembly_point,
+    hospital,
+    hospital_beds,
+    incident_rollup,
+    scenario,
+    stock,
+    supply_depot,
+)
+from queries.scope import Scope, inside, resolve
+from scenario_model import BaselineFacts, Overrides, parse_overrides
+from vocab import BED_TYPES
+
+NAME_MAX, AUTHOR_MAX = 100, 64
+
+
+@dataclass(frozen=True)
+class SavedScenario:
+    id: int
+    name: str
+    author: str
+    created_at: datetime
+    overrides: Overrides
+
+
+def _header_problems(name: str, author: str) -> list[str]:
+    problems = []
+    if not name or len(name) > NAME_MAX:
+        problems.append(f"name: give the scenario a name of 1 to {NAME_MAX} characters")
+    if not author or len(author) > AUTHOR_MAX:
+        problems.append(f"author: give an author of 1 to {AUTHOR_MAX} characters")
+    return problems
+
+
+def _validated(name: str, author: str, overrides, facts: BaselineFacts) -> Overrides:
+    """The overrides checked against the city; InvalidInput listing header and override problems together."""
+    problems = _header_problems(name, author)
+    try:
+        checked = parse_overrides(overrides, facts)
+    except InvalidInput as exc:
+        problems += exc.problems
+    if problems:
+        raise InvalidInput(f"The scenario cannot be saved ({len(problems)} problem(s)): " + "; ".join(problems),
+                           problems)
+    return checked
+
+
+def save_scenario(engine: Engine, name: str, author: str, overrides: Overrides | dict, *,
+                  facts: BaselineFacts, replace: bool = False) -> int:
+    """Validate and store a scenario; InvalidInput (nothing written) on any problem or a taken name.
+
+    Only the `scenario` table is written. Returns the scenario's id.
+    """
+    name, author = (name or "").strip(), (author or "").strip()
+    checked = _validated(name, author, overrides, facts)
+    values = {"author": author, "created_at": now_utc(), "overrides": checked.model_dump_json()}
+    with engine.begin() as conn:
+        existing = conn.execute(sa.select(scenario.c.id).where(scenario.c.name == name)).scalar()
+        if existing is not None and not replace:
+            message = f"name: a scenario named '{name}' already exists; pick another name or replace it"
+            raise InvalidInput(message, [message])
+        if existing is not None:
+            conn.execute(scenario.update().where(scenario.c.id == existing).values(**values))
+            return int(existing)
+        return int(conn.execute(scenario.insert().values(name=name, **values)).inserted_primary_key[0])
+
+
+def list_scenarios(engine: Engine) -> pd.DataFrame:
+    """Saved scenarios, newest first. Columns: id, name, author, created_at (naive UTC)."""
+    s = scenario.c
+    with engine.connect() as conn:
+        return frame(conn, sa.select(s.id, s.name, s.author, s.created_at).order_by(s.created_at.desc(), s.id.desc()))
+
+
+def load_scenario(engine: Engine, name: str) -> SavedScenario:
+    """A saved scenario by name; InvalidInput when there is none."""
+    s = scenario.c
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(s.id, s.name, s.author, s.created_at, s.overrides)
+                           .where(s.name == name.strip())).first()
+    if row is None:
+        raise InvalidInput(f"There is no saved scenario named '{name}'.")
+    return SavedScenario(row.id, row.name, row.author, row.created_at, parse_overrides(row.overrides))
+
+
+def delete_scenario(engine: Engine, name: str) -> bool:
+    """Delete a saved scenario; False when there was none."""
+    with engine.begin() as conn:
+        return conn.execute(scenario.delete().where(scenario.c.name == name.strip())).rowcount > 0
+
+
+def _prefix(scope: Scope) -> str:
+    # every code under the city starts with the city's first four digits
+    return scope.code[:4] if scope.level == "city" else scope.code
+
+
+def _areas(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
+    a = area.c
+    return frame(conn, sa.select(a.code, a.name, a.level, a.parent_code, a.population, a.centroid_lon,
+                                 a.centroid_lat).where(a.code.like(f"{_prefix(scope)}%")).order_by(a.code))
+
+
+def _grids(conn: sa.Connection, scope: Scope) -> gpd.GeoDataFrame:
+    a = area.c
+    return geoframe(conn, sa.select(a.code, a.population, a.geom.ST_AsBinary().label(GEOMETRY_WKB))
+                    .where(a.level == "grid", a.code.like(f"{_prefix(scope)}%")).order_by(a.code))
+
+
+def _facility_rows(conn, table: sa.Table, columns: list[str], scope: Scope, *, whole_city: bool) -> pd.DataFrame:
+    """Facility rows with an in_scope flag; whole_city keeps the rest of the city's rows too."""
+    statement = sa.select(*(table.c[c] for c in columns), inside(table, scope).label("in_scope"))
+    if not whole_city:
+        statement = statement.where(inside(table, scope))
+    return frame(conn, statement.order_by(table.c.code)).astype({"in_scope": bool})
+
+
+def _hospitals(conn, scope: Scope) -> pd.DataFrame:
+    hospitals = _facility_rows(conn, hospital, ["code", "name", "lon", "lat", "grid_code"], scope, whole_city=False)
+    b = hospital_beds.c
+    beds = frame(conn, sa.select(b.hospital_code, b.bed_type, b.total, b.occupied)
+                 .where(b.hospital_code.in_(list(hospitals["code"]))))
+    for bed in (t.code for t in BED_TYPES):
+        of_type = beds[beds["bed_type"] == bed].set_index("hospital_code")
+        for measure in ("total", "occupied"):
+            hospitals[f"{bed}_{measure}"] = hospitals["code"].map(of_type[measure]).fillna(0).astype(int)
+    return hospitals
+
+
+def _stock(conn, scope: Scope) -> pd.DataFrame:
+    s, d = stock.c, supply_depot.c
+    return frame(conn, sa.select(s.depot_code, d.name.label("depot_name"), d.lon, d.lat, d.grid_code, s.item,
+                                 s.category, s.unit, s.quantity, s.daily_need_per_1000)
+                 .select_from(stock.join(supply_depot, d.code == s.depot_code))
+                 .where(inside(supply_depot, scope)).order_by(s.depot_code, s.item))
+
+
+def _incidents(conn, scope: Scope, areas: pd.DataFrame, window: Window | None) -> pd.DataFrame:
+    """Incidents per community and category in the window, from the roll-up (parent = street)."""
+    if window is None:
+        return pd.DataFrame({"community_code": pd.Series(dtype=str), "category": pd.Series(dtype=str),
+                             "n": pd.Series(dtype=float)})
+    streets = list(areas.loc[areas["level"] == "street", "code"]) or [scope.code[:9]]
+    r = incident_rollup.c
+    h0, h1 = window.hours
+    statement = (sa.select(r.area_code.label("community_code"), r.category, sa.func.sum(r.n).label("n"))
+                 .where(r.parent_code.in_(streets), r.area_code.like(f"{_prefix(scope)}%"),
+                        sa.func.length(r.area_code) == 12, r.hour >= h0, r.hour < h1)
+                 .group_by(r.area_code, r.category))
+    return frame(conn, statement).astype({"n": float})
+
+
+def _facts(conn, city_code: str) -> dict:
+    """City-wide codes and outline: validation must know the whole city, whatever the scope."""
+    a = area.c
+    outline = conn.execute(sa.select(a.geom.ST_AsBinary()).where(a.code == city_code)).scalar()
+    return {
+        "city_code": city_code,
+        "city": shapely.from_wkb(bytes(outline)),
+        "assembly_codes": frozenset(conn.execute(sa.select(assembly_point.c.code)).scalars()),
+        "hospital_codes": frozenset(conn.execute(sa.select(hospital.c.code)).scalars()),
+        "stock_lines": frozenset(tuple(r) for r in conn.execute(sa.select(stock.c.depot_code, stock.c.item))),
+        "area_codes": frozenset(conn.execute(sa.select(a.code).where(a.level != "grid")).scalars()),
+    }
+
+
+def baseline_inputs(engine: Engine, scope_code: str, *, city_code: str, window: Window | None = None) -> dict:
+    """Everything the scenario metrics read for a scope (keyword arguments of geo.scenario.prepare_baseline).
+
+    areas: code, name, level, parent_code, population, centroid_lon, centroid_lat (scope and below);
+    grids: code, population, geometry (EPSG:4326); assembly: code, name, kind, capacity, occupancy,
+    status, lon, lat, grid_code, in_scope; hospitals: code, name, lon, lat, grid_code, in_scope,
+    <bed type>_total/_occupied; stock: depot_code, depot_name, lon, lat, grid_code, item,
+    category, unit, quantity, daily_need_per_1000; incidents: community_code, category, n;
+    facts: city-wide codes and outline. Assembly points come from the whole city (a resident's
+    nearest point may lie outside the scope: 1,500 rows, cheap), flagged in_scope.
+    """
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        areas = _areas(conn, scope)
+        grids = _grids(conn, scope)
+        columns = ["code", "name", "kind", "capacity", "occupancy", "status", "lon", "lat", "grid_code"]
+        return {
+            "scope_code": scope.code,
+            "areas": areas,
+            "grids": grids,
+            "assembly": _facility_rows(conn, assembly_point, columns, scope, whole_city=True),
+            "hospitals": _hospitals(conn, scope),
+            "stock": _stock(conn, scope),
+            "incidents": _incidents(conn, scope, areas, window),
+            "facts": _facts(conn, city_code),
+        }

@@ -1,0 +1,233 @@
+"""The overrides of a what-if scenario (pydantic), validated with every problem collected at once."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Protocol
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from errors import InvalidInput
+from vocab import ASSEMBLY_KINDS, BED_TYPES, CATEGORY_CODES
+
+ASSEMBLY_KIND_CODES = tuple(t.code for t in ASSEMBLY_KINDS)
+BED_TYPE_CODES = tuple(t.code for t in BED_TYPES)
+FACTS_KEY = "facts"
+
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class BaselineFacts(Protocol):
+    """What validation needs to know about the city (implemented by geo.scenario.CityFacts)."""
+
+    assembly_codes: frozenset[str]
+    hospital_codes: frozenset[str]
+    stock_lines: frozenset[tuple[str, str]]
+    area_codes: frozenset[str]
+
+    def point_problem(self, lon: float, lat: float) -> str | None: ...
+
+    def polygon_problems(self, geometry: dict) -> list[str]: ...
+
+
+def _facts(info: ValidationInfo) -> BaselineFacts | None:
+    """The city's facts when validating against a baseline; None when only reading a stored scenario."""
+    return (info.context or {}).get(FACTS_KEY)
+
+
+def _unknown(codes, known: frozenset[str], what: str) -> None:
+    missing = sorted({c for c in codes if c not in known})
+    if missing:
+        raise ValueError(f"unknown {what} code(s): {', '.join(missing)}")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _Located(_Frozen):
+    name: Name
+    lon: Lon
+    lat: Lat
+
+    @model_validator(mode="after")
+    def _inside_city(self, info: ValidationInfo):
+        facts = _facts(info)
+        problem = facts.point_problem(self.lon, self.lat) if facts else None
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class NewAssemblyPoint(_Located):
+    """A temporary assembly point at lon/lat (EPSG:4326)."""
+
+    capacity: Count
+    kind: str = "evacuation_base"
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in ASSEMBLY_KIND_CODES:
+            raise ValueError(f"unknown kind '{value}': use one of {', '.join(ASSEMBLY_KIND_CODES)}")
+        return value
+
+
+class FieldHospital(_Located):
+    """A field hospital at lon/lat with this many (free) general beds."""
+
+    beds: Count
+
+
+class BedCount(_Frozen):
+    """A hospital's total beds of one type set to a new number (occupied beds stay as reported)."""
+
+    hospital_code: str
+    bed_type: str = "general"
+    total: Count
+
+    @model_validator(mode="after")
+    def _known(self, info: ValidationInfo):
+        problems = []
+        if self.bed_type not in BED_TYPE_CODES:
+            problems.append(f"unknown bed type '{self.bed_type}': use one of {', '.join(BED_TYPE_CODES)}")
+        facts = _facts(info)
+        if facts and self.hospital_code not in facts.hospital_codes:
+            problems.append(f"unknown hospital code: {self.hospital_code}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class StockLevel(_Frozen):
+    """A depot's stock of one item set to a new quantity (in the item's unit)."""
+
+    depot_code: str
+    item: str
+    quantity: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+    @model_validator(mode="after")
+    def _known(self, info: ValidationInfo):
+        facts = _facts(info)
+        if facts and (self.depot_code, self.item) not in facts.stock_lines:
+            raise ValueError(f"depot {self.depot_code} holds no item '{self.item}'")
+        return self
+
+
+class IncidentMultiplier(_Frozen):
+    """Multiply the incident rate of a category and/or an area (and its sub-areas); None = all."""
+
+    category: str | None = None
+    area_code: str | None = None
+    factor: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+    @model_validator(mode="after")
+    def _known(self, info: ValidationInfo):
+        problems = []
+        if self.category is not None and self.category not in CATEGORY_CODES:
+            problems.append(f"unknown incident category '{self.category}'")
+        facts = _facts(info)
+        if facts and self.area_code is not None and self.area_code not in facts.area_codes:
+            problems.append(f"unknown area code: {self.area_code}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Overrides(_Frozen):
+    """Everything a scenario changes; the baseline tables are never written, overrides apply on read."""
+
+    close: tuple[str, ...] = ()
+    reopen: tuple[str, ...] = ()
+    capacities: dict[str, Count] = Field(default_factory=dict)
+    new_points: tuple[NewAssemblyPoint, ...] = ()
+    field_hospitals: tuple[FieldHospital, ...] = ()
+    beds: tuple[BedCount, ...] = ()
+    stock: tuple[StockLevel, ...] = ()
+    hazard_zone: dict[str, Any] | None = None  # a GeoJSON Polygon/MultiPolygon in EPSG:4326
+    multipliers: tuple[IncidentMultiplier, ...] = ()
+
+    @field_validator("close", "reopen")
+    @classmethod
+    def _known_points(cls, codes: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        facts = _facts(info)
+        if facts:
+            _unknown(codes, facts.assembly_codes, "assembly point")
+        return tuple(dict.fromkeys(codes))
+
+    @field_validator("capacities")
+    @classmethod
+    def _known_capacities(cls, capacities: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        facts = _facts(info)
+        if facts:
+            _unknown(capacities, facts.assembly_codes, "assembly point")
+        return capacities
+
+    @field_validator("hazard_zone", mode="before")
+    @classmethod
+    def _plain_json(cls, geometry):
+        # shapely's mapping() gives tuples; stored and reloaded GeoJSON has lists: keep one form
+        if not isinstance(geometry, dict):
+            return geometry
+        try:
+            return json.loads(json.dumps(geometry, default=float))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"the hazard zone is not GeoJSON ({exc})") from exc
+
+    @field_validator("hazard_zone")
+    @classmethod
+    def _valid_polygon(cls, geometry: dict | None, info: ValidationInfo) -> dict | None:
+        facts = _facts(info)
+        problems = facts.polygon_problems(geometry) if facts and geometry is not None else []
+        if problems:
+            raise ValueError("; ".join(problems))
+        return geometry
+
+    @model_validator(mode="after")
+    def _not_both(self):
+        both = sorted(set(self.close) & set(self.reopen))
+        if both:
+            raise ValueError(f"assembly point(s) both closed and reopened: {', '.join(both)}")
+        return self
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Overrides()
+
+
+def _problem_text(error: dict) -> str:
+    """'new_points #1 › capacity: Input should be greater than or equal to 0' from a pydantic error."""
+    parts = []
+    for part in error["loc"]:
+        if isinstance(part, int) and parts:
+            parts[-1] = f"{parts[-1]} #{part + 1}"
+        else:
+            parts.append(str(part))
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{' › '.join(parts)}: {message}" if parts else message
+
+
+def parse_overrides(data: dict | str | Overrides, facts: BaselineFacts | None = None) -> Overrides:
+    """Validated overrides; InvalidInput listing every problem. With facts, codes and places are checked too."""
+    if isinstance(data, Overrides):
+        data = data.model_dump(mode="json")
+    context = {FACTS_KEY: facts} if facts is not None else None
+    try:
+        if isinstance(data, str):
+            return Overrides.model_validate_json(data, context=context)
+        return Overrides.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = [_problem_text(e) for e in exc.errors(include_url=False)]
+        raise InvalidInput(f"The scenario has {len(problems)} problem(s): " + "; ".join(problems),
+                           problems) from exc

@@ -1,0 +1,142 @@
+"""The Scenarios page in AppTest: a typed hazard zone changes the figures as geopandas says; save and reload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import streamlit as st
+from shapely.geometry import Polygon
+from streamlit.testing.v1 import AppTest
+
+from geo.scenario import METRIC_CRS, evaluate, prepare_baseline, totals
+from queries import scenarios as q
+from queries.areas import area_geometries, children_of
+from scenario_model import Overrides
+from settings import get_settings
+from tests.support import demo_engine
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "scenarios.py")
+DISTRICT = "330212"
+
+
+@pytest.fixture(scope="module")
+def writable(tmp_path_factory):
+    return demo_engine("sqlite", tmp_path_factory.mktemp("scenario-page"), days=0.1)
+
+
+@pytest.fixture
+def page_on(writable, monkeypatch) -> Iterator:
+    """AppTests of the Scenarios page on the writable database (settings and caches reset)."""
+    monkeypatch.setenv("DATABASE_URL", writable.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    def make(**params: str) -> AppTest:
+        app = AppTest.from_file(PAGE, default_timeout=90)
+        for name, value in params.items():
+            app.query_params[name] = value
+        return app.run()
+
+    yield make
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    get_settings.cache_clear()
+
+
+def _street_box(engine) -> list[tuple[float, float]]:
+    """Corners (6 decimals, as a planner types them) of the box around the district's first street."""
+    street = children_of(engine, DISTRICT)["code"].iloc[0]
+    minx, miny, maxx, maxy = area_geometries(engine, street, "grid").total_bounds
+    return [(round(x, 6), round(y, 6)) for x, y in ((minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy))]
+
+
+def _evacuees(engine, corners) -> int:
+    """Residents of the district whose grid point lies in the zone, by geopandas (within, in UTM 51N)."""
+    cells = area_geometries(engine, DISTRICT, "grid")
+    points = gpd.GeoSeries(cells.representative_point(), crs="EPSG:4326").to_crs(METRIC_CRS)
+    zone = gpd.GeoSeries([Polygon(corners)], crs="EPSG:4326").to_crs(METRIC_CRS).iloc[0]
+    return int(cells.loc[points.within(zone).to_numpy(), "population"].sum())
+
+
+def _tiles(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def _type_zone(app: AppTest, text: str) -> AppTest:
+    area = next(a for a in app.text_area if a.key.startswith("scn-typed-"))
+    area.input(text).run()
+    return app.button(key="scn-use-typed").click().run()
+
+
+def test_hazard_zone_save_and_reload(page_on, writable):
+    corners = _street_box(writable)
+    app = page_on(scope=DISTRICT)
+    assert not app.exception, [e.value for e in app.exception]
+    assert _tiles(app)["风险区需转移人数"] == "0"
+    app = _type_zone(app, "\n".join(f"{x}, {y}" for x, y in corners))
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    expected = _evacuees(writable, corners)
+    assert expected > 0
+    assert _tiles(app)["风险区需转移人数"] == f"{expected:,}"
+    side = app.dataframe[0].value.set_index("指标")
+    assert side.loc["风险区需转移人数", "基线"] == "0"
+    assert side.loc["风险区需转移人数", "变化"] == f"{expected:,}"
+    diff = app.dataframe[2].value
+    assert diff.iloc[0]["变差"] == "▼"  # the areas that got worse come first
+    app.text_input(key="scn-name").input("台风-梅花-预案A")
+    app.text_input(key="scn-author").input("规划科")
+    next(b for b in app.button if b.label == "保存方案").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert app.query_params["scenario"] == "台风-梅花-预案A"
+    assert q.load_scenario(writable, "台风-梅花-预案A").overrides.hazard_zone["type"] == "Polygon"
+    again = page_on(scope=DISTRICT, scenario="台风-梅花-预案A")
+    assert _tiles(again)["风险区需转移人数"] == f"{expected:,}"
+    q.delete_scenario(writable, "台风-梅花-预案A")
+
+
+def test_a_bad_polygon_is_explained_and_changes_nothing(page_on, writable):
+    app = page_on(scope=DISTRICT)
+    before = q.list_scenarios(writable)
+    app = _type_zone(app, "121.50, 29.80\n121.60, 29.90\n121.60, 29.80\n121.50, 29.90")
+    assert any("Self-intersection" in e.value for e in app.error), [e.value for e in app.error]
+    assert _tiles(app)["风险区需转移人数"] == "0"
+    next(b for b in app.button if b.label == "保存方案").click().run()
+    assert any("name: give the scenario a name" in e.value for e in app.error)
+    assert q.list_scenarios(writable).equals(before)
+
+
+def test_compare_two_saved_scenarios_then_delete_one(page_on, writable):
+    inputs = q.baseline_inputs(writable, DISTRICT, city_code=get_settings().city_code)
+    baseline = prepare_baseline(**inputs)
+    points = baseline.assembly[baseline.assembly["in_scope"] & (baseline.assembly["status"] == "open")]
+    plan_a = Overrides(close=tuple(points["code"][:40]))
+    plan_b = Overrides(close=tuple(points["code"][:5]))
+    q.save_scenario(writable, "A", "amy", plan_a, facts=baseline.facts)
+    q.save_scenario(writable, "B", "bo", plan_b, facts=baseline.facts)
+    app = page_on(scope=DISTRICT, scenario="A")
+    app.selectbox(key="scn-reference").select("B").run()
+    assert not app.exception and not app.error
+    side = app.dataframe[0].value.set_index("指标")
+    assert list(side.columns) == ["B", "当前方案", "变化"]
+    walk = get_settings().walking_distance_m
+    for plan, column in ((plan_b, "B"), (plan_a, "当前方案")):
+        figures = totals(baseline, evaluate(baseline, plan, walking_m=walk))
+        assert side.loc["步行可达避难场所的居民占比", column] == f"{figures['coverage'] * 100:.1f}%"
+        assert side.loc["避难容量缺口(人)", column] == f"{int(figures['shortfall']):,}"
+    app.selectbox(key="scn-saved").select("B").run()
+    app.button(key="scn-delete").click().run()
+    assert list(q.list_scenarios(writable)["name"]) == ["A"]
+    q.delete_scenario(writable, "A")
+
+
+def test_city_scope_lists_every_community_but_maps_streets(page_on, writable):
+    app = page_on(scope=get_settings().city_code)
+    app.selectbox(key="scn-level").select("community").run()
+    assert not app.exception and not app.error, [e.value for e in app.exception]
+    communities = area_geometries(writable, get_settings().city_code, "community")
+    assert len(app.dataframe[2].value) == len(communities)
+    assert any(c.value == "统计层级: 街道(镇)" for c in app.caption)  # 3,000 polygons would be too heavy
