@@ -13,10 +13,19 @@ FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif
 BLUE, RED, AMBER, GREY = "#1d4ed8", "#dc2626", "#f59e0b", "#9ca3af"
 
 
-def _style(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
+def _label_width(labels) -> int:
+    """Pixels the widest label needs at 14 px (CJK about one em, Latin a little over half)."""
+    return max((sum(14 if ord(ch) >= 0x2E80 else 8 for ch in str(t)) for t in labels), default=0)
+
+
+def _style(figure: go.Figure, title: str, height: int = 360, *, left_labels=None, bottom: int = 30) -> go.Figure:
+    """The house style; margins are reserved for the axis labels instead of left to plotly's
+    automargin, which measures text once fonts have loaded: a static export taken earlier would
+    cut labels off (bottom: 30 px holds one line of tick labels, 60 adds an axis title)."""
+    left = _label_width(left_labels) + 16 if left_labels is not None else 56
     figure.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 18}},
-        font={"family": FONT, "size": 14}, height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        font={"family": FONT, "size": 14}, height=height, margin={"l": left, "r": 10, "t": 50, "b": bottom},
         plot_bgcolor="white", paper_bgcolor="white", showlegend=False,
     )
     figure.update_xaxes(gridcolor="#e5e7eb")
@@ -31,16 +40,22 @@ def incidents_bar(counts: pd.DataFrame, label_column: str, title: str, labels: d
     figure = go.Figure(go.Bar(x=frame["incidents"], y=names, orientation="h", marker_color=BLUE,
                               text=frame["incidents"].map("{:,}".format), textposition="outside",
                               cliponaxis=False))
-    figure.update_xaxes(range=[0, float(frame["incidents"].max() or 1) * 1.25])
-    return _style(figure, title, height=max(260, 28 * len(frame) + 80))
+    top = float(frame["incidents"].max()) if len(frame) else 0.0
+    figure.update_xaxes(range=[0, (top or 1) * 1.25])
+    return _style(figure, title, height=max(260, 28 * len(frame) + 80), left_labels=names)
 
 
 def hourly_trend_figure(hourly: pd.DataFrame, title: str) -> go.Figure:
     """Incidents per hour (hour_start already in local time)."""
-    figure = go.Figure(go.Scatter(x=hourly["hour_start"], y=hourly["incidents"], mode="lines+markers",
-                                  line={"color": BLUE, "width": 3}, marker={"size": 5}, fill="tozeroy",
+    # markers help read a day or two; over a week or a month they only blur the line
+    mode = "lines+markers" if len(hourly) <= 72 else "lines"
+    figure = go.Figure(go.Scatter(x=hourly["hour_start"], y=hourly["incidents"], mode=mode,
+                                  line={"color": BLUE, "width": 3 if mode != "lines" else 2},
+                                  marker={"size": 5}, fill="tozeroy",
                                   fillcolor="rgba(29,78,216,0.12)"))
-    return _style(figure, title)
+    # numeric dates: plotly's default ticks spell months in English ("Nov 22")
+    figure.update_xaxes(tickformat="%H:%M<br>%m-%d")
+    return _style(figure, title, bottom=50)  # two-line tick labels
 
 
 def closed_loop_figure(loop: pd.DataFrame, title: str, rate_label: str) -> go.Figure:
@@ -50,8 +65,10 @@ def closed_loop_figure(loop: pd.DataFrame, title: str, rate_label: str) -> go.Fi
     figure = go.Figure(go.Bar(x=frame["disposal_rate"] * 100, y=frame["name"], orientation="h",
                               marker_color=colors, text=(frame["disposal_rate"] * 100).map("{:.1f}%".format),
                               textposition="outside", cliponaxis=False))
-    figure.update_xaxes(title=rate_label, range=[min(90, float((frame["disposal_rate"] * 100).min() or 90)), 100.5])
-    return _style(figure, title, height=max(260, 26 * len(frame) + 80))
+    lowest = float(frame["disposal_rate"].min() * 100) if len(frame) else 90.0
+    # start at 90% so close rates stay apart, lower when some area is below that (0% is a real value)
+    figure.update_xaxes(title=rate_label, range=[min(90.0, lowest - 2), 100.5])
+    return _style(figure, title, height=max(260, 26 * len(frame) + 80), left_labels=frame["name"], bottom=60)
 
 
 def beds_figure(beds: pd.DataFrame, title: str, labels: dict, occupied: str, available: str) -> go.Figure:
@@ -62,7 +79,7 @@ def beds_figure(beds: pd.DataFrame, title: str, labels: dict, occupied: str, ava
         go.Bar(name=available, x=names, y=beds["available"], marker_color="#16a34a"),
     ])
     figure.update_layout(barmode="stack", showlegend=True)
-    figure = _style(figure, title)
+    figure = _style(figure, title, bottom=40)  # the bed type names under the bars
     figure.update_layout(showlegend=True, legend={"orientation": "h", "y": 1.1, "x": 0.6})
     return figure
 
@@ -75,4 +92,25 @@ def stock_figure(items: pd.DataFrame, title: str, days_label: str) -> go.Figure:
                               text=frame["days_of_supply"].map("{:.1f}".format), textposition="outside",
                               cliponaxis=False))
     figure.update_xaxes(title=days_label)
-    return _style(figure, title, height=max(300, 26 * len(frame) + 80))
+    return _style(figure, title, height=max(300, 26 * len(frame) + 80), left_labels=frame["item"], bottom=60)
+
+
+def stock_vs_minimum_figure(items: pd.DataFrame, title: str, percent_label: str,
+                            note: str | None = None) -> go.Figure:
+    """Stock of each item summed over the depots as a percentage of the summed minimum levels
+    (100% line drawn): red below 100%, amber when some depot is below its own minimum.
+    `items` as geo.resources.stock_by_item; `note` explains the colours under the title."""
+    frame = items.assign(percent=items["quantity"] / items["min_level"].where(items["min_level"] > 0) * 100)
+    frame = frame.dropna(subset=["percent"]).sort_values("percent", ascending=False)
+    colors = [RED if p < 100 else AMBER if b else BLUE for p, b in zip(frame["percent"], frame["below_min"],
+                                                                        strict=True)]
+    figure = go.Figure(go.Bar(x=frame["percent"], y=frame["item"], orientation="h", marker_color=colors,
+                              text=frame["percent"].map("{:.0f}%".format), textposition="outside",
+                              cliponaxis=False))
+    figure.add_vline(x=100, line={"color": GREY, "dash": "dash", "width": 2})
+    top = float(frame["percent"].max()) if len(frame) else 100.0
+    figure.update_xaxes(title=percent_label, range=[0, max(top, 100.0) * 1.2])
+    figure = _style(figure, title, height=max(300, 26 * len(frame) + 80), left_labels=frame["item"], bottom=60)
+    if note:
+        figure.update_layout(title={"subtitle": {"text": note, "font": {"size": 12}}}, margin={"t": 70})
+    return figure

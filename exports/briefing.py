@@ -1,0 +1,77 @@
+"""The briefing pack for a scope and time window: figures gathered once, rendered, laid out as PDF and PPTX."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from exports.briefing_data import collect, incident_charts, key_figures, map_chart, render_charts, resource_charts
+from exports.briefing_pdf import pack_pdf
+from exports.briefing_pptx import pack_pptx
+from exports.labels import text
+from exports.provenance import Provenance
+from queries.incidents import NO_FILTERS, Filters, Window
+
+Progress = Callable[[float, str], None]
+PDF_MIME = "application/pdf"
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+@dataclass
+class BriefingPack:
+    provenance: Provenance
+    pdf: bytes
+    pptx: bytes
+    key_figures: list[tuple[str, str]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pdf_name(self) -> str:
+        return self.provenance.file_name(text("briefing", self.provenance.lang), "pdf")
+
+    @property
+    def pptx_name(self) -> str:
+        return self.provenance.file_name(text("briefing", self.provenance.lang), "pptx")
+
+
+def _noop(fraction: float, message: str) -> None:
+    return None
+
+
+def build_pack(
+    engine: Engine,
+    scope_code: str,
+    *,
+    window: Window,
+    filters: Filters = NO_FILTERS,
+    window_key: str | None = None,
+    scenario: str | None = None,
+    lang: str = "zh",
+    progress: Progress | None = None,
+) -> BriefingPack:
+    """Gather, render and lay out the pack; `progress(fraction, message)` follows each step."""
+    step, timings, started = progress or _noop, {}, time.perf_counter()
+    step(0.02, "读取数据" if lang == "zh" else "Reading the figures")
+    data = collect(
+        engine, scope_code, window=window, filters=filters, window_key=window_key, scenario=scenario, lang=lang
+    )
+    timings["collect"] = time.perf_counter() - started
+    charts_ = [map_chart(data), *incident_charts(data), *resource_charts(data)]
+    step(0.25, "生成图表" if lang == "zh" else "Rendering the charts")
+    images = render_charts(
+        charts_,
+        lambda n: step(
+            0.25 + 0.5 * n / len(charts_), f"{'生成图表' if lang == 'zh' else 'Rendering chart'} {n}/{len(charts_)}"
+        ),
+    )
+    timings["render"] = time.perf_counter() - started - timings["collect"]
+    step(0.8, "排版 PDF" if lang == "zh" else "Laying out the PDF")
+    pdf = pack_pdf(data, charts_, images)
+    step(0.9, "排版 PPTX" if lang == "zh" else "Laying out the PPTX")
+    pptx = pack_pptx(data, charts_, images)
+    timings["total"] = time.perf_counter() - started
+    step(1.0, "完成" if lang == "zh" else "Done")
+    return BriefingPack(data.provenance, pdf, pptx, key_figures(data), timings)

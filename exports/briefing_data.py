@@ -1,0 +1,266 @@
+"""The figures of a briefing pack, read once from the query layer, and its charts with their data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import plotly.graph_objects as go
+from sqlalchemy.engine import Engine
+
+from clock import to_local
+from exports.figures import render_many
+from exports.labels import fmt_int, fmt_num, fmt_pct, text
+from exports.provenance import Provenance, provenance_for
+from exports.static_map import map_figure, scope_map_areas
+from geo import charts
+from geo.resources import assembly_by_kind, assembly_summary, bed_summary, beds_by_type, stock_by_item
+from queries.areas import scope_of
+from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
+from queries.incidents import (
+    NO_FILTERS,
+    Filters,
+    Window,
+    closed_loop_by_child,
+    hourly_counts,
+    incident_counts_by,
+    incident_totals,
+)
+from vocab import BED_TYPES, CATEGORIES, SOURCES, STATUSES, label
+
+HOTSPOTS = 10
+LOOP_BARS = 20  # a printed bar chart stays readable up to about this many bars
+# Pixel size of each chart image: "half" fills half a landscape page, "full" its width.
+SLOT_SIZES = {"half": (640, 660), "full": (1300, 620), "map": (1200, 860)}
+
+
+@dataclass
+class BriefingData:
+    """Everything one pack shows, read from the query layer once."""
+
+    provenance: Provenance
+    population: int
+    totals: dict
+    counts: dict[str, pd.DataFrame]  # category / source / status -> counts
+    hourly: pd.DataFrame  # hour_start in local time, incidents
+    loop: pd.DataFrame  # closed_loop_by_child
+    areas: gpd.GeoDataFrame  # children with incidents (map)
+    beds: dict
+    beds_by_type: pd.DataFrame
+    assembly: dict
+    assembly_kinds: pd.DataFrame
+    stock: pd.DataFrame  # stock lines
+    stock_items: pd.DataFrame  # stock_by_item
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the pack (and of the Briefing page): figure, data table, slot size."""
+
+    key: str
+    title: str
+    figure: go.Figure
+    table: pd.DataFrame
+    slot: str = "half"
+
+
+def collect(
+    engine: Engine,
+    scope_code: str,
+    *,
+    window: Window,
+    filters: Filters = NO_FILTERS,
+    window_key: str | None = None,
+    scenario: str | None = None,
+    lang: str = "zh",
+) -> BriefingData:
+    """Read every figure of the pack for the scope, window and filters."""
+    provenance = provenance_for(
+        engine, scope_code, window=window, filters=filters, window_key=window_key, scenario=scenario, lang=lang
+    )
+    population = scope_of(engine, scope_code).population
+    hourly = hourly_counts(engine, scope_code, window=window, filters=filters)
+    hourly["hour_start"] = hourly["hour_start"].map(lambda h: to_local(h).replace(tzinfo=None))
+    hospitals = hospitals_in_scope(engine, scope_code)
+    points = assembly_points_in_scope(engine, scope_code)
+    stock = stock_in_scope(engine, scope_code)
+    return BriefingData(
+        provenance=provenance,
+        population=population,
+        totals=incident_totals(engine, scope_code, window=window, filters=filters),
+        counts={
+            d: incident_counts_by(engine, scope_code, d, window=window, filters=filters)
+            for d in ("category", "source", "status")
+        },
+        hourly=hourly,
+        loop=closed_loop_by_child(engine, scope_code, window=window, filters=filters),
+        areas=scope_map_areas(engine, scope_code, window=window, filters=filters),
+        beds=bed_summary(hospitals),
+        beds_by_type=beds_by_type(hospitals),
+        assembly=assembly_summary(points, population),
+        assembly_kinds=assembly_by_kind(points),
+        stock=stock,
+        stock_items=stock_by_item(stock, population),
+    )
+
+
+def key_figures(data: BriefingData) -> list[tuple[str, str]]:
+    """(label, value) of the headline figures, formatted as printed."""
+    totals, lang = data.totals, data.provenance.lang
+    below = int(data.stock["below_min"].sum()) if len(data.stock) else 0
+    return [
+        (text("incidents", lang), fmt_int(totals["incidents"])),
+        (text("open", lang), fmt_int(totals["open"])),
+        (text("overdue", lang), fmt_int(totals["overdue"])),
+        (text("disposal_rate", lang), fmt_pct(totals["disposal_rate"])),
+        (text("on_time_rate", lang), fmt_pct(totals["on_time_rate"])),
+        (text("median_hours", lang), fmt_num(totals["median_hours"])),
+        (text("beds_available", lang), fmt_int(data.beds["beds_available"])),
+        (text("bed_occupancy", lang), fmt_pct(data.beds["occupancy"])),
+        (text("assembly_capacity", lang), fmt_int(data.assembly["capacity_open"])),
+        (text("items_below_min", lang), fmt_int(below)),
+    ]
+
+
+
+def resource_summary(data: BriefingData) -> list[str]:
+    """One line each for beds, assembly places and stock: the text of the resources page."""
+    lang, beds, places = data.provenance.lang, data.beds, data.assembly
+    below = int(data.stock["below_min"].sum()) if len(data.stock) else 0
+    return [
+        text(
+            "summary_beds",
+            lang,
+            hospitals=beds["hospitals"],
+            total=fmt_int(beds["beds_total"]),
+            available=fmt_int(beds["beds_available"]),
+            occupancy=fmt_pct(beds["occupancy"]),
+            icu=fmt_int(beds["icu_available"]),
+            convertible=fmt_int(beds["convertible"]),
+        ),
+        text(
+            "summary_assembly",
+            lang,
+            points=places["points"],
+            open=places["open_points"],
+            capacity=fmt_int(places["capacity_open"]),
+            per100=fmt_num(places["places_per_100"]),
+        ),
+        text("summary_stock", lang, lines=len(data.stock), below=below),
+    ]
+
+def _vocab_labels(terms, codes, lang: str) -> dict:
+    return {c: label(terms, c, lang) for c in codes}
+
+
+def _count_table(data: BriefingData, dimension: str, terms) -> pd.DataFrame:
+    lang, counts = data.provenance.lang, data.counts[dimension]
+    return pd.DataFrame(
+        {
+            text(dimension, lang): counts[dimension].map(lambda c: label(terms, c, lang)),
+            text("incidents", lang): counts["incidents"],
+        }
+    )
+
+
+def incident_charts(data: BriefingData) -> list[Chart]:
+    """Incidents by category, source and status, hourly trend and closed loop by child area."""
+    lang, charts_ = data.provenance.lang, []
+    for dimension, terms in (("category", CATEGORIES), ("source", SOURCES), ("status", STATUSES)):
+        counts, title = data.counts[dimension], text(f"by_{dimension}", lang)
+        figure = charts.incidents_bar(counts, dimension, title, _vocab_labels(terms, counts[dimension], lang))
+        charts_.append(Chart(f"by_{dimension}", title, figure, _count_table(data, dimension, terms)))
+    title = text("hourly_trend", lang)
+    charts_.append(
+        Chart(
+            "hourly_trend",
+            title,
+            charts.hourly_trend_figure(data.hourly, title),
+            data.hourly.rename(columns={"hour_start": text("hour_start", lang), "incidents": text("incidents", lang)}),
+            "full",
+        )
+    )
+    if len(data.loop):
+        rated = data.loop.dropna(subset=["disposal_rate"])
+        shown = rated.nsmallest(LOOP_BARS, "disposal_rate") if len(rated) > LOOP_BARS else rated
+        title = text("closed_loop", lang) if len(shown) == len(rated) else text("closed_loop_worst", lang, n=len(shown))
+        figure = charts.closed_loop_figure(shown, title, text("disposal_rate", lang))
+        charts_.append(Chart("closed_loop", title, figure, loop_table(data)))
+    return charts_
+
+
+def loop_table(data: BriefingData) -> pd.DataFrame:
+    lang, loop = data.provenance.lang, data.loop
+    columns = ["code", "name", "incidents", "open", "closed", "voided", "disposal_rate", "on_time_rate", "median_hours"]
+    return loop[columns].rename(columns={c: text(c, lang) for c in columns})
+
+
+def resource_charts(data: BriefingData) -> list[Chart]:
+    """Beds by type and stock against its minimum level."""
+    lang, result = data.provenance.lang, []
+    beds = data.beds_by_type
+    if data.beds["hospitals"]:  # no hospital in the scope: the summary line says so, no empty chart
+        title = text("beds_by_type", lang)
+        figure = charts.beds_figure(
+            beds,
+            title,
+            _vocab_labels(BED_TYPES, beds["bed_type"], lang),
+            text("occupied", lang),
+            text("available", lang),
+        )
+        table = beds.assign(bed_type=beds["bed_type"].map(lambda b: label(BED_TYPES, b, lang)))
+        result.append(
+            Chart("beds_by_type", title, figure, table.rename(columns={c: text(c, lang) for c in table.columns}))
+        )
+    if len(data.stock_items):
+        title = text("stock_vs_min", lang)
+        figure = charts.stock_vs_minimum_figure(
+            data.stock_items, title, text("pct_of_min", lang), text("stock_colours", lang)
+        )
+        items = data.stock_items[["item", "category", "unit", "quantity", "min_level", "below_min"]]
+        result.append(
+            Chart("stock_vs_min", title, figure, items.rename(columns={c: text(c, lang) for c in items.columns}))
+        )
+    return result
+
+
+def map_chart(data: BriefingData) -> Chart:
+    lang = data.provenance.lang
+    table = pd.DataFrame(data.areas[["code", "name", "population", "incidents", "per_10k"]])
+    figure = map_figure(data.areas, data.provenance)
+    return Chart(
+        "map", figure.layout.title.text, figure, table.rename(columns={c: text(c, lang) for c in table.columns}), "map"
+    )
+
+
+def hotspots(data: BriefingData, n: int = HOTSPOTS) -> pd.DataFrame:
+    """The n child areas with most incidents. Columns: rank, name, incidents, per_10k, open,
+    disposal_rate, population (codes as column names)."""
+    areas = pd.DataFrame(data.areas[["code", "name", "population", "incidents", "per_10k"]])
+    loop = (
+        data.loop[["code", "open", "disposal_rate"]]
+        if len(data.loop)
+        else pd.DataFrame(columns=["code", "open", "disposal_rate"])
+    )
+    top = areas.merge(loop, on="code", how="left").sort_values(["incidents", "code"], ascending=[False, True])
+    top = top.head(n).reset_index(drop=True)
+    top.insert(0, "rank", range(1, len(top) + 1))
+    return top[["rank", "name", "incidents", "per_10k", "open", "disposal_rate", "population"]]
+
+
+def below_minimum(data: BriefingData) -> pd.DataFrame:
+    """Stock lines below their depot's minimum. Columns: depot_name, item, quantity, min_level, unit."""
+    lines = data.stock[data.stock["below_min"]] if len(data.stock) else data.stock
+    return lines[["depot_name", "item", "quantity", "min_level", "unit"]].sort_values(["item", "depot_name"])
+
+
+def render_charts(charts_: list[Chart], on_each: Callable[[int], None] | None = None) -> dict[str, bytes]:
+    """PNG of every chart at its slot size (the charts' own figures are left as they are)."""
+    figures = [
+        go.Figure(chart.figure).update_layout(width=SLOT_SIZES[chart.slot][0], height=SLOT_SIZES[chart.slot][1])
+        for chart in charts_
+    ]
+    pngs = render_many(figures, "png", scale=1.5, on_each=on_each)
+    return {chart.key: png for chart, png in zip(charts_, pngs, strict=True)}

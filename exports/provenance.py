@@ -1,0 +1,147 @@
+"""Provenance of an export (scope, filters, window, data as-of, scenario) and the file name rule."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from clock import now_utc, to_local
+from exports.labels import WINDOW_NAMES, text
+from queries.areas import ancestors_of, dataset_facts
+from queries.incidents import NO_FILTERS, Filters, Window, latest_incidents
+from vocab import CATEGORIES, SOURCES, STATUSES, label
+
+# Characters that file systems or browsers refuse in a download name.
+UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the figures of an export come from; every export file carries it."""
+
+    scope_code: str
+    scope_path: tuple[str, ...]  # area names from the city down to the scope
+    level: str
+    window: Window
+    window_key: str | None = None  # 'today', '24h', ... when the window is a named one
+    filters: Filters = NO_FILTERS
+    read_at: datetime = field(default_factory=now_utc)  # naive UTC: when the figures were read
+    latest_incident: datetime | None = None  # naive UTC
+    scenario: str | None = None
+    dataset_note: str | None = None  # e.g. '合成演示数据' from the database's dataset facts
+    lang: str = "zh"
+
+    @property
+    def scope_name(self) -> str:
+        return self.scope_path[-1]
+
+    @property
+    def scope_title(self) -> str:
+        """'宁波市·鄞州区' style: the path from the city, readable without the code."""
+        return "·".join(self.scope_path)
+
+    def window_text(self) -> str:
+        start, end = (to_local(m).strftime("%Y-%m-%d %H:%M") for m in (self.window.start, self.window.end))
+        joiner = " 至 " if self.lang == "zh" else " to "
+        named = WINDOW_NAMES.get(self.window_key or "")
+        suffix = f"（{named[0]}）" if named and self.lang == "zh" else f" ({named[1]})" if named else ""
+        return f"{start}{joiner}{end}{suffix}"
+
+    def filters_text(self) -> str:
+        parts = []
+        for key, terms, codes in (
+            ("category", CATEGORIES, self.filters.categories),
+            ("source", SOURCES, self.filters.sources),
+            ("status", STATUSES, self.filters.statuses),
+        ):
+            if codes:
+                names = ("、" if self.lang == "zh" else ", ").join(label(terms, c, self.lang) for c in codes)
+                parts.append(f"{text(key, self.lang)}: {names}")
+        return "; ".join(parts) or text("no_filters", self.lang)
+
+    def as_of_text(self) -> str:
+        read = to_local(self.read_at).strftime("%Y-%m-%d %H:%M")
+        if self.latest_incident is None:
+            return read
+        latest = to_local(self.latest_incident).strftime("%m-%d %H:%M")
+        return (
+            f"{read}（{text('latest_incident', self.lang)} {latest}）"
+            if self.lang == "zh"
+            else f"{read} ({text('latest_incident', self.lang)} {latest})"
+        )
+
+    def exported_text(self) -> str:
+        return to_local(self.read_at).strftime("%Y-%m-%d %H:%M")
+
+    def source_text(self) -> str:
+        source = text("source_text", self.lang)
+        return f"{source}（{self.dataset_note}）" if self.dataset_note else source
+
+    def items(self) -> list[tuple[str, str]]:
+        """(label, value) pairs, in the order they are printed."""
+        t = self.lang
+        return [
+            (text("scope", t), f"{self.scope_title} ({self.scope_code})"),
+            (text("window", t), self.window_text()),
+            (text("filters", t), self.filters_text()),
+            (text("as_of", t), self.as_of_text()),
+            (text("scenario", t), self.scenario or text("baseline", t)),
+            (text("exported_at", t), self.exported_text()),
+            (text("data_source", t), self.source_text()),
+        ]
+
+    def stamp_parts(self) -> list[str]:
+        """'label: value' of scope, window, filters, as-of and scenario."""
+        keep = {text(k, self.lang) for k in ("scope", "window", "filters", "as_of", "scenario")}
+        return [f"{k}: {v}" for k, v in self.items() if k in keep]
+
+    def stamp(self) -> str:
+        """One line for page footers and chart captions."""
+        return " | ".join(self.stamp_parts())
+
+    def file_name(self, kind: str, extension: str) -> str:
+        """'宁波市-鄞州区-2026-11-22-简报.pdf': scope path, local date of export, kind."""
+        day = to_local(self.read_at).strftime("%Y-%m-%d")
+        parts = [*self.scope_path, day, kind]
+        if self.scenario:
+            parts.insert(-1, self.scenario)
+        name = "-".join(_safe(p) for p in parts if _safe(p))
+        return f"{name}.{extension.lstrip('.')}"
+
+
+def _safe(part: str) -> str:
+    # a leading dot would hide the file; separators would make a path
+    return UNSAFE_FILE_CHARS.sub("_", str(part)).strip(" .")
+
+
+def provenance_for(
+    engine: Engine,
+    scope_code: str,
+    *,
+    window: Window,
+    filters: Filters = NO_FILTERS,
+    window_key: str | None = None,
+    scenario: str | None = None,
+    lang: str = "zh",
+) -> Provenance:
+    """The provenance of figures read now for a scope, window and filters."""
+    path = ancestors_of(engine, scope_code)
+    latest = latest_incidents(engine, scope_code, limit=1)
+    latest_at = pd.Timestamp(latest["reported_at"].iloc[0]).to_pydatetime() if len(latest) else None
+    return Provenance(
+        scope_code=str(path["code"].iloc[-1]),
+        scope_path=tuple(path["name"]),
+        level=str(path["level"].iloc[-1]),
+        window=window,
+        window_key=window_key,
+        filters=filters,
+        read_at=now_utc(),
+        latest_incident=latest_at,
+        scenario=scenario,
+        dataset_note=dataset_facts(engine).get("note"),
+        lang=lang,
+    )

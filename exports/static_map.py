@@ -1,0 +1,270 @@
+"""The scope's child-area choropleth as a tile-free static image with title, legend, north arrow and scale."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import plotly.graph_objects as go
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.engine import Engine
+
+from exports.figures import render, wrap_parts
+from exports.labels import text
+from exports.provenance import Provenance
+from geo.charts import FONT
+from geo.layers import class_breaks, legend_entries
+from queries.areas import children_of
+from queries.incidents import NO_FILTERS, Filters, Window, incident_counts_by_child
+from vocab import LEVEL_LABELS
+
+MAP_WIDTH, MAP_HEIGHT = 1200, 860
+KM_PER_DEGREE = 111.32
+MARGIN = {"l": 20, "r": 20, "t": 100, "b": 80}
+LABEL_SIZE = 14  # px of an area name on the map
+NICE_KM = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+
+
+def scope_map_areas(
+    engine: Engine, scope_code: str, *, window: Window, filters: Filters = NO_FILTERS
+) -> gpd.GeoDataFrame:
+    """Child areas (display outlines, EPSG:4326) with their incidents in the window.
+
+    Columns: as queries.areas.children_of, plus incidents and per_10k.
+    """
+    areas = children_of(engine, scope_code)
+    counts = incident_counts_by_child(engine, scope_code, window=window, filters=filters)
+    merged = areas.merge(counts[["code", "incidents", "per_10k"]], on="code", how="left")
+    merged[["incidents", "per_10k"]] = merged[["incidents", "per_10k"]].fillna(0)
+    return merged
+
+
+def _rings(geometry: BaseGeometry) -> list[np.ndarray]:
+    polygons = getattr(geometry, "geoms", [geometry])
+    return [np.asarray(p.exterior.coords) for p in polygons if not p.is_empty]
+
+
+def _path(geometries) -> tuple[list, list]:
+    """x and y of every exterior ring, rings separated by None (plotly fills each one)."""
+    xs, ys = [], []
+    for geometry in geometries:
+        for ring in _rings(geometry):
+            xs += [*ring[:, 0].tolist(), None]
+            ys += [*ring[:, 1].tolist(), None]
+    return xs, ys
+
+
+def scale_bar_km(span_km: float) -> float:
+    """A round length near a fifth of the map width."""
+    target = span_km / 5
+    return max((k for k in NICE_KM if k <= target), default=NICE_KM[0])
+
+
+def class_labels(breaks: list[float]) -> list[str]:
+    """Legend text per class of whole counts: the first class holds 0..b0, class i (b[i-1], b[i]]."""
+    labels, lower = [], 0
+    for i, upper in enumerate(int(b) for b in breaks):
+        first = lower if i == 0 else lower + 1
+        labels.append(f"{first:,}" if first >= upper else f"{first:,} – {upper:,}")
+        lower = upper
+    return labels
+
+
+def _class_traces(areas: gpd.GeoDataFrame) -> list[go.Scatter]:
+    breaks = class_breaks(areas["incidents"])
+    index = np.minimum(
+        np.searchsorted(np.array(breaks), areas["incidents"].to_numpy(float), side="left"), len(breaks) - 1
+    )
+    colors = [color for _, color in legend_entries(breaks)]
+    traces = []
+    for i, (name, color) in enumerate(zip(class_labels(breaks), colors, strict=True)):
+        rgba = f"rgba({color[0]},{color[1]},{color[2]},0.9)"
+        members = areas[index == i]
+        if len(members):
+            xs, ys = _path(members.geometry)
+            traces.append(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=rgba,
+                    showlegend=False,
+                    line={"color": "#374151", "width": 1},
+                    hoverinfo="skip",
+                )
+            )
+        # the legend shows a filled square per class (a filled path's own legend entry is a line)
+        traces.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=name,
+                showlegend=True,
+                marker={"symbol": "square", "size": 16, "color": rgba, "line": {"color": "#374151", "width": 1}},
+            )
+        )
+    return traces
+
+
+def _label_trace(areas: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> go.Scatter:
+    """Names of the areas big enough on the map to hold them (small ones would overlap their
+    neighbours' names; the hotspots table names every area)."""
+    x_per_px = (bounds[2] - bounds[0]) / (MAP_WIDTH - MARGIN["l"] - MARGIN["r"])
+    y_per_px = (bounds[3] - bounds[1]) / (MAP_HEIGHT - MARGIN["t"] - MARGIN["b"])
+    boxes = areas.geometry.bounds
+    width_px = (boxes["maxx"] - boxes["minx"]) / x_per_px
+    height_px = (boxes["maxy"] - boxes["miny"]) / y_per_px
+    text_px = areas["name"].map(lambda n: LABEL_SIZE * sum(1 if ord(c) >= 0x2E80 else 0.6 for c in n))
+    named = areas[(width_px >= 0.9 * text_px) & (height_px >= 2 * LABEL_SIZE)]
+    points = named.geometry.representative_point()
+    return go.Scatter(
+        x=points.x,
+        y=points.y,
+        mode="text",
+        text=named["name"],
+        showlegend=False,
+        hoverinfo="skip",
+        textfont={"size": LABEL_SIZE, "color": "#111827"},
+    )
+
+
+def _north_arrow(figure: go.Figure, lang: str) -> None:
+    figure.add_annotation(
+        xref="paper",
+        yref="paper",
+        x=0.985,
+        y=0.93,
+        ax=0,
+        ay=55,
+        text="",
+        showarrow=True,
+        arrowhead=2,
+        arrowsize=1.6,
+        arrowwidth=3,
+        arrowcolor="#111827",
+    )
+    figure.add_annotation(
+        xref="paper",
+        yref="paper",
+        x=0.985,
+        y=0.935,
+        text=f"<b>{text('north', lang)}</b>",
+        showarrow=False,
+        yanchor="bottom",
+        font={"size": 18, "color": "#111827"},
+    )
+
+
+def _scale_bar(figure: go.Figure, bounds: tuple[float, float, float, float], lang: str) -> None:
+    minx, miny, maxx, maxy = bounds
+    km_per_deg = KM_PER_DEGREE * math.cos(math.radians((miny + maxy) / 2))
+    length_km = scale_bar_km((maxx - minx) * km_per_deg)
+    x0, y0 = minx + 0.03 * (maxx - minx), miny + 0.03 * (maxy - miny)
+    x1, tick = x0 + length_km / km_per_deg, 0.01 * (maxy - miny)
+    style = {"color": "#111827", "width": 3}
+    figure.add_shape(type="line", x0=x0, x1=x1, y0=y0, y1=y0, line=style)
+    for x in (x0, x1):
+        figure.add_shape(type="line", x0=x, x1=x, y0=y0, y1=y0 + tick, line=style)
+    unit = "公里" if lang == "zh" else "km"
+    figure.add_annotation(
+        x=(x0 + x1) / 2,
+        y=y0 + tick,
+        text=f"{length_km:g} {unit}",
+        showarrow=False,
+        yanchor="bottom",
+        font={"size": 14, "color": "#111827"},
+    )
+
+
+def _fill_plot_area(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Bounds padded, then widened in x or y so the plot area shows them true to scale.
+
+    A degree of latitude is 1/cos(lat) times as long on the ground as a degree of longitude.
+    """
+    minx, miny, maxx, maxy = bounds
+    cos_lat = math.cos(math.radians((miny + maxy) / 2))
+    width_px = MAP_WIDTH - MARGIN["l"] - MARGIN["r"]
+    height_px = MAP_HEIGHT - MARGIN["t"] - MARGIN["b"]
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    span_x = max(maxx - minx, 1e-4) * 1.08  # room for the legend, arrow and scale bar
+    span_y = max(maxy - miny, 1e-4) * 1.16
+    # ground length per pixel must be equal in both directions
+    per_px = max(span_x * cos_lat / width_px, span_y / height_px)
+    half_x, half_y = per_px * width_px / cos_lat / 2, per_px * height_px / 2
+    return cx - half_x, cy - half_y, cx + half_x, cy + half_y
+
+
+def map_title(provenance: Provenance, level: str) -> str:
+    child = LEVEL_LABELS.get(level)
+    name = (child.zh if provenance.lang == "zh" else child.en.lower()) if child else ""
+    return text("map_title", provenance.lang, scope=provenance.scope_title, level=name)
+
+
+def map_figure(areas: gpd.GeoDataFrame, provenance: Provenance) -> go.Figure:
+    """A static choropleth of the areas' incidents with everything a printed map needs: title, time
+    window, legend, north arrow, scale bar, export time, data source and provenance. Polygons are
+    filled plotly traces on a lon/lat plane kept true to scale, so no map tiles are fetched."""
+    lang = provenance.lang
+    level = str(areas["level"].iloc[0]) if len(areas) else provenance.level
+    bounds = _fill_plot_area(tuple(areas.total_bounds) if len(areas) else (0, 0, 1, 1))
+    figure = go.Figure([*_class_traces(areas), _label_trace(areas, bounds)])
+    figure.update_xaxes(visible=False, range=[bounds[0], bounds[2]])
+    figure.update_yaxes(visible=False, range=[bounds[1], bounds[3]])
+    _north_arrow(figure, lang)
+    _scale_bar(figure, bounds, lang)
+    footer = "<br>".join(
+        wrap_parts(
+            [
+                *provenance.stamp_parts(),
+                f"{text('exported_at', lang)}: {provenance.exported_text()}",
+                f"{text('data_source', lang)}: {provenance.source_text()}",
+            ],
+            MAP_WIDTH - MARGIN["l"] - MARGIN["r"],
+            12,
+        )
+    )
+    figure.add_annotation(
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-12,
+        yanchor="top",
+        xanchor="left",
+        text=footer,
+        showarrow=False,
+        align="left",
+        font={"size": 12, "color": "#4b5563"},
+    )
+    figure.update_layout(
+        title={
+            "text": map_title(provenance, level),
+            "x": 0.01,
+            "font": {"size": 24},
+            "subtitle": {"text": f"{text('window', lang)}: {provenance.window_text()}", "font": {"size": 16}},
+        },
+        font={"family": FONT, "size": 14},
+        width=MAP_WIDTH,
+        height=MAP_HEIGHT,
+        margin=MARGIN,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        legend={
+            "title": {"text": text("legend_incidents", lang)},
+            "x": 0.01,
+            "y": 0.99,
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "bordercolor": "#9ca3af",
+            "borderwidth": 1,
+        },
+    )
+    return figure
+
+
+def map_image(engine: Engine, provenance: Provenance, fmt: str = "png", *, scale: float = 1.5) -> bytes:
+    """The static map of the provenance's scope and window as PNG/SVG/PDF bytes."""
+    areas = scope_map_areas(engine, provenance.scope_code, window=provenance.window, filters=provenance.filters)
+    return render(map_figure(areas, provenance), fmt, scale=scale)

@@ -1,0 +1,144 @@
+"""Briefing (简报): the briefing pack (PDF, PPTX) for the scope and window; each chart and its data."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from errors import ExportFailed
+from exports import briefing, briefing_data, figures, tables
+from exports.briefing_data import Chart
+from queries.incidents import Filters, Window
+from ui import data
+from ui.frame import page_frame
+from ui.i18n import t
+from ui.state import ViewState
+
+PACK_KEY = "brief.pack"  # the last pack built in this session: (view key, BriefingPack)
+SINGLE_WIDTH = 1000  # pixels of a single chart export (a readable WeChat / slide image)
+
+
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def figures_for(scope: str, window: Window, filters: Filters, window_key: str, lang: str):
+    """The pack's figures for a view, read once a minute at most."""
+    return briefing_data.collect(
+        data.get_engine(), scope, window=window, filters=filters, window_key=window_key, lang=lang
+    )
+
+
+def _view_key(state: ViewState) -> tuple:
+    return state.scope, state.window, state.filters(), state.lang, state.time_window()
+
+
+def _build(state: ViewState) -> None:
+    with st.status(t("brief_building"), expanded=True) as status:
+        bar = st.progress(0.0)
+        try:
+            pack = briefing.build_pack(
+                data.get_engine(),
+                state.scope,
+                window=state.time_window(),
+                filters=state.filters(),
+                window_key=state.window,
+                lang=state.lang,
+                progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+            )
+        except ExportFailed as exc:
+            status.update(label=t("brief_failed"), state="error")
+            st.error(str(exc))
+            return
+        status.update(label=t("brief_ready"), state="complete", expanded=False)
+    st.session_state[PACK_KEY] = (_view_key(state), pack)
+
+
+def pack_section(state: ViewState) -> None:
+    st.subheader(t("brief_pack"))
+    st.caption(t("brief_contents"))
+    if st.button(t("brief_build"), type="primary", icon=":material/description:", key="brief-build"):
+        _build(state)
+    key, pack = st.session_state.get(PACK_KEY, (None, None))
+    if pack is None or key != _view_key(state):
+        return
+    left, right, info = st.columns([1, 1, 3])
+    left.download_button(
+        t("brief_download_pdf"),
+        pack.pdf,
+        file_name=pack.pdf_name,
+        mime=briefing.PDF_MIME,
+        icon=":material/picture_as_pdf:",
+        key="brief-pdf",
+        on_click="ignore",
+    )
+    right.download_button(
+        t("brief_download_pptx"),
+        pack.pptx,
+        file_name=pack.pptx_name,
+        mime=briefing.PPTX_MIME,
+        icon=":material/slideshow:",
+        key="brief-pptx",
+        on_click="ignore",
+    )
+    info.caption(t("brief_built").format(seconds=pack.timings["total"], as_of=pack.provenance.as_of_text()))
+
+
+def _image(chart: Chart, provenance, fmt: str):
+    """A deferred export: rendered only when the button is clicked (off the script thread)."""
+    width = SINGLE_WIDTH if chart.slot != "map" else None
+
+    def make() -> bytes:
+        figure = chart.figure if chart.slot == "map" else figures.with_provenance(chart.figure, provenance, width=width)
+        return figures.render(figure, fmt, width=width, height=figure.layout.height, scale=2 if fmt == "png" else 1)
+
+    return make
+
+
+def chart_section(state: ViewState) -> None:
+    st.subheader(t("brief_charts"))
+    st.caption(t("brief_chart_note"))
+    facts = figures_for(state.scope, state.time_window(), state.filters(), state.window, state.lang)
+    charts = [
+        briefing_data.map_chart(facts),
+        *briefing_data.incident_charts(facts),
+        *briefing_data.resource_charts(facts),
+    ]
+    by_key = {c.key: c for c in charts}
+    picked = st.selectbox(t("brief_pick_chart"), list(by_key), format_func=lambda k: by_key[k].title, key="brief-chart")
+    chart, provenance = by_key[picked], facts.provenance
+    st.plotly_chart(chart.figure, width="stretch", key=f"brief-preview-{picked}")
+    columns = st.columns(5)
+    for column, fmt in zip(columns[:3], ("png", "svg", "pdf"), strict=True):
+        column.download_button(
+            fmt.upper(),
+            _image(chart, provenance, fmt),
+            mime=figures.MIME_TYPES[fmt],
+            file_name=provenance.file_name(chart.title, fmt),
+            key=f"brief-{picked}-{fmt}",
+            icon=":material/image:",
+            on_click="ignore",
+            width="stretch",
+        )
+    columns[3].download_button(
+        "CSV",
+        tables.csv_bytes(chart.table, provenance),
+        mime=tables.CSV_MIME,
+        file_name=provenance.file_name(chart.title, "csv"),
+        key=f"brief-{picked}-csv",
+        icon=":material/table:",
+        on_click="ignore",
+        width="stretch",
+    )
+    columns[4].download_button(
+        "XLSX",
+        tables.xlsx_bytes(chart.table, provenance),
+        mime=tables.XLSX_MIME,
+        file_name=provenance.file_name(chart.title, "xlsx"),
+        key=f"brief-{picked}-xlsx",
+        icon=":material/grid_on:",
+        on_click="ignore",
+        width="stretch",
+    )
+    st.dataframe(chart.table, hide_index=True, width="stretch", height=260)
+
+
+with page_frame("briefing") as state:
+    pack_section(state)
+    chart_section(state)
