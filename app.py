@@ -16,6 +16,16 @@ PAGES = [
     st.Page("pages/overview.py", title=t("overview"), url_path="overview", default=True),
     st.Page("pages/incidents.py", title=t("incidents"), url_path="incidents"),
     st.Page("pages/resources.py", title=t("resources"), url_path="resources"),
+    st.Page("pages/scenarios.py", title=t("scenarios"), url_path="scenarios"),
+    st.Page("pages/briefing.py", title=t("briefing"), url_path="briefing"),
+    st.Page("pages/wall.py", title=t("wall"), url_path="wall"),
 ]
 
-st.navigation(PAGES, position="sidebar").run()
+if st.query_params.get("wall") == "1":
+    # The video wall: no navigation, and ?wall=1 on any page's URL opens the wall.
+    page = st.navigation(PAGES, position="hidden")
+    if page.url_path != "wall":
+        st.switch_page("pages/wall.py", query_params=st.query_params.to_dict())
+    page.run()
+else:
+    st.navigation(PAGES, position="sidebar").run()

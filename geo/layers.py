@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
 AREAS_LAYER = "areas"
 GRIDS_LAYER = "grids"
@@ -66,12 +68,13 @@ def _features(frame: gpd.GeoDataFrame, properties: list[str]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def choropleth_layer(areas: gpd.GeoDataFrame, value: str, tooltip: pd.Series, breaks: list[float]) -> pdk.Layer:
+def choropleth_layer(areas: gpd.GeoDataFrame, value: str, tooltip: pd.Series, breaks: list[float],
+                     layer_id: str = AREAS_LAYER) -> pdk.Layer:
     """Child areas filled by class of `value`; pickable so a click drills down."""
     frame = areas.assign(fill=class_colors(areas[value], breaks), tip=tooltip.values)
     data = _features(frame, ["code", "name", value, "fill", "tip"])
     return pdk.Layer(
-        "GeoJsonLayer", data=data, id=AREAS_LAYER, pickable=True, stroked=True, filled=True,
+        "GeoJsonLayer", data=data, id=layer_id, pickable=True, stroked=True, filled=True,
         get_fill_color="properties.fill", get_line_color=[40, 40, 40, 220], line_width_min_pixels=1.5,
         auto_highlight=True, highlight_color=[0, 120, 255, 90],
     )
@@ -150,9 +153,19 @@ def view_for_bounds(bounds, width_px: int = 900, height_px: int = 620) -> pdk.Vi
                          pitch=0, bearing=0)
 
 
+class CompactDeck(pdk.Deck):
+    """A deck serialised without pydeck's indentation (which puts every coordinate on its own
+    indented line: about 3.6 times the bytes sent for a map with boundaries)."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"),
+                          ensure_ascii=False)
+
+
 def deck(layers: list[pdk.Layer], view: pdk.ViewState, style_url: str | None = None) -> pdk.Deck:
     """A deck with no basemap by default (works offline); a map style URL only if configured."""
     # Streamlit fills a missing map style with an online Carto basemap; its own "no style"
     # marker keeps the map free of external requests.
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider="carto" if style_url else None,
-                    map_style=style_url or NO_BASEMAP, tooltip={"html": "{tip}", "style": {"fontSize": "14px"}})
+    # A text tooltip: Streamlit HTML-escapes values put into an "html" one, so tips break lines with "\n".
+    return CompactDeck(layers=layers, initial_view_state=view, map_provider="carto" if style_url else None,
+                       map_style=style_url or NO_BASEMAP, tooltip={"text": "{tip}", "style": {"fontSize": "14px"}})

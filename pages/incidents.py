@@ -24,7 +24,8 @@ def _filters(state: ViewState) -> ViewState:
         ("statuses", "status", STATUSES)), strict=True):
         picks[field] = tuple(column.multiselect(
             t(vocabulary), [x.code for x in terms], default=list(getattr(state, field)),
-            format_func=lambda c, v=vocabulary: term(v, c), key=f"filter-{vocabulary}"))
+            format_func=lambda c, v=vocabulary: term(v, c), key=f"filter-{vocabulary}",
+            placeholder=t("all_values")))
     if any(picks[f] != getattr(state, f) for f in picks):
         state = set_view(state, **picks)
     return state

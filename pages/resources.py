@@ -86,8 +86,8 @@ def _supplies(state: ViewState, population: int) -> None:
         lambda row: ["background-color:#fee2e2" if row[t("below_min")] else "" for _ in row], axis=1),
         hide_index=True, width="stretch", height=440)
     depots = data.depots(state.scope)
-    st.caption(" · ".join(f"{n}（{t('last_updated')} {local_time_text(u)}）"
-                          for n, u in zip(depots["name"], depots["last_updated"], strict=True)))
+    st.dataframe(pd.DataFrame({t("depots"): depots["name"], t("last_updated"): depots["last_updated"].map(
+        local_time_text), t("stale"): freshness(depots)}), hide_index=True, width="stretch")
 
 
 with page_frame("resources") as state:

@@ -41,6 +41,18 @@ def breadcrumbs(state: ViewState) -> None:
             st.rerun()
 
 
+def _show_url_value(key: str, value) -> None:
+    """Put the URL's value into a keyed widget: it would otherwise keep its old value and undo a
+    drill-down, a breadcrumb or the browser's back button."""
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+
+
+def _picked(key: str, field: str, state: ViewState) -> None:
+    """on_change of a sidebar widget: the user's pick goes into the URL before the rerun."""
+    set_view(state, **{field: st.session_state[key]})
+
+
 def _sidebar(state: ViewState) -> None:
     with st.sidebar:
         st.caption(t("scope"))
@@ -49,23 +61,15 @@ def _sidebar(state: ViewState) -> None:
         options = [city, *districts["code"]]
         names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: "宁波市"}
         current = state.scope[:6] if state.scope != city else city
-        picked = st.selectbox(t("scope"), options, index=options.index(current) if current in options else 0,
-                              format_func=lambda c: names.get(c, c), label_visibility="collapsed",
-                              key="scope-picker")
-        if picked != current:
-            set_view(state, scope=picked)
-            st.rerun()
-        keys = list(WINDOW_HOURS)
-        window = st.radio(t("window"), keys, index=keys.index(state.window), format_func=t, key="window-picker")
-        if window != state.window:
-            set_view(state, window=window)
-            st.rerun()
-        lang = st.radio(t("language"), ["zh", "en"], index=0 if state.lang == "zh" else 1,
-                        format_func=lambda v: "中文" if v == "zh" else "English", horizontal=True,
-                        key="lang-picker")
-        if lang != state.lang:
-            set_view(state, lang=lang)
-            st.rerun()
+        _show_url_value("scope-picker", current if current in options else city)
+        st.selectbox(t("scope"), options, format_func=lambda c: names.get(c, c), label_visibility="collapsed",
+                     key="scope-picker", on_change=_picked, args=("scope-picker", "scope", state))
+        _show_url_value("window-picker", state.window)
+        st.radio(t("window"), list(WINDOW_HOURS), format_func=t, key="window-picker",
+                 on_change=_picked, args=("window-picker", "window", state))
+        _show_url_value("lang-picker", state.lang)
+        st.radio(t("language"), ["zh", "en"], format_func=lambda v: "中文" if v == "zh" else "English",
+                 horizontal=True, key="lang-picker", on_change=_picked, args=("lang-picker", "lang", state))
         st.caption(t("synthetic_note"))
 
 

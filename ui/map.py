@@ -25,25 +25,25 @@ def recent_since():
 
 
 def _area_tips(frame: pd.DataFrame) -> pd.Series:
-    return frame["name"] + "<br/>" + t("incidents") + ": " + frame["incidents"].map(fmt_int) + \
-        "<br/>" + t("per_10k") + ": " + frame["per_10k"].round(1).astype(str)
+    return frame["name"] + "\n" + t("incidents") + ": " + frame["incidents"].map(fmt_int) + \
+        "\n" + t("per_10k") + ": " + frame["per_10k"].round(1).astype(str)
 
 
 def _facility_layers(state: ViewState) -> list:
     result = []
     if "assembly" in state.layers:
         points = data.assembly_points(state.scope)
-        tips = points["name"] + "<br/>" + points["kind"].map(lambda k: term("kind", k)) + " · " + \
-            t("capacity") + " " + points["capacity"].map(fmt_int) + "<br/>" + \
+        tips = points["name"] + "\n" + points["kind"].map(lambda k: term("kind", k)) + " · " + \
+            t("capacity") + " " + points["capacity"].map(fmt_int) + "\n" + \
             points["status"].map(lambda s: term("facility_status", s))
         result.append(build.assembly_layer(points, tips))
     if "depots" in state.layers:
         depots = data.depots(state.scope)
-        result.append(build.depot_layer(depots, depots["name"] + "<br/>" + t("last_updated") + " " +
+        result.append(build.depot_layer(depots, depots["name"] + "\n" + t("last_updated") + " " +
                                         depots["last_updated"].map(local_time_text)))
     if "hospitals" in state.layers:
         hospitals = data.hospitals(state.scope)
-        tips = hospitals["name"] + " (" + hospitals["grade"] + ")<br/>" + t("beds_available") + " " + \
+        tips = hospitals["name"] + " (" + hospitals["grade"] + ")\n" + t("beds_available") + " " + \
             hospitals["beds_available"].map(fmt_int) + " · " + t("occupancy") + " " + \
             hospitals["occupancy"].map(fmt_pct)
         result.append(build.hospital_layer(hospitals, tips))
@@ -66,34 +66,42 @@ def layer_picker(state: ViewState) -> ViewState:
 
 def scope_map(state: ViewState, counts: pd.DataFrame, *, key: str = "scope-map", recent=None) -> None:
     """Draw the map for the scope and drill into the child area the user clicks."""
+    # One map element for every scope (a stable key): the browser keeps its WebGL context and
+    # compiled shaders, and moves the view when the scope's initial view changes. A new element
+    # per scope cost a ~1 s main-thread stall on each drill-down in software WebGL. The areas
+    # layer id names the scope, so the browser drops the parent map's selection instead of
+    # re-applying its index to a child area.
+    areas_id = f"{build.AREAS_LAYER}-{state.scope}"
+    # A click reruns with the map's selection already in the session: drill down before this
+    # scope's map is rebuilt and re-sent only to be replaced.
+    _drill_on_click(state, st.session_state.get(key), areas_id, set(data.children(state.scope)["code"]))
     state = layer_picker(state)
     children = data.children(state.scope).merge(counts[["code", "incidents", "per_10k"]], on="code", how="left")
     children[["incidents", "per_10k"]] = children[["incidents", "per_10k"]].fillna(0)
     breaks = build.class_breaks(children["incidents"])
-    map_layers = [build.choropleth_layer(children, "incidents", _area_tips(children), breaks)]
+    map_layers = [build.choropleth_layer(children, "incidents", _area_tips(children), breaks, areas_id)]
     if "grids" in state.layers and len(state.scope) >= 6 and state.scope != get_settings().city_code:
         map_layers.append(build.outline_layer(data.areas_in(state.scope, "grid")))
     map_layers += _facility_layers(state)
     if recent is not None and len(recent):
-        tips = recent["category"].map(lambda c: term("category", c)) + "<br/>" + \
+        tips = recent["category"].map(lambda c: term("category", c)) + "\n" + \
             recent["reported_at"].map(local_time_text)
         map_layers.append(build.recent_layer(recent, tips))
     # The view depends on the scope only: same initial view -> the browser keeps the user's pan/zoom.
     view = build.view_for_bounds(tuple(children.total_bounds), height_px=MAP_HEIGHT)
     deck = build.deck(map_layers, view, get_settings().basemap_tile_url)
-    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
-                            key=f"{key}-{state.scope}", height=MAP_HEIGHT)
+    st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key=key, height=MAP_HEIGHT)
     legend(build.legend_entries(breaks), "legend_incidents")
     st.caption(t("click_to_drill"))
-    _drill_on_click(state, event)
 
 
-def _drill_on_click(state: ViewState, event) -> None:
-    picked = (event.selection.objects or {}).get(build.AREAS_LAYER) if event else None
+def _drill_on_click(state: ViewState, event, areas_id: str, child_codes: set[str]) -> None:
+    picked = (event["selection"]["objects"] or {}).get(areas_id) if event else None
     if not picked:
         return
     feature = picked[0]
     code = (feature.get("properties") or feature).get("code")
-    if code and code != state.scope and code.startswith(state.scope[:4]) and len(code) > len(state.scope):
+    # Only a child drawn on this map is a target: districts have 6 digits, as the city has.
+    if code in child_codes and code != state.scope:
         set_view(state, scope=code)
         st.rerun()

@@ -100,9 +100,19 @@ def set_view(state: ViewState, **changes) -> ViewState:
     """Write a changed view into the URL (the browser history keeps each view)."""
     new_state = replace(state, **changes)
     encoded = _encode(new_state)
-    kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("wall", "profile", "rotate")}
+    kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("wall", "profile", "rotate", "playlist")}
     st.query_params.from_dict({**encoded, **kept})
     return new_state
+
+
+def set_params(**values: str | None) -> None:
+    """Set single URL params (None removes one), leaving the rest of the URL as it is."""
+    for name, value in values.items():
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != value:
+            st.query_params[name] = value
 
 
 def replace_window(state: ViewState, window: str) -> ViewState:

@@ -49,7 +49,9 @@ def is_stale(moment: datetime, now: datetime | None = None) -> bool:
 
 
 def local_time_text(moment) -> str:
-    return "—" if moment is None or pd.isna(moment) else to_local(pd.Timestamp(moment).to_pydatetime()).strftime("%m-%d %H:%M")
+    if moment is None or pd.isna(moment):
+        return "—"
+    return to_local(pd.Timestamp(moment).to_pydatetime()).strftime("%m-%d %H:%M")
 
 
 def freshness(frame: pd.DataFrame) -> pd.Series:
