@@ -17,7 +17,6 @@ from geo.layers import view_for_bounds
 from geo.scenario import METRIC_CRS
 from queries.areas import area_geometries, children_of
 from queries.facilities import assembly_points_in_scope
-from settings import DEFAULT_SQLITE_PATH
 from tests.browser import (
     DECK,
     DeckMap,
@@ -36,13 +35,11 @@ NAME = "台风-梅花-预案A"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, chromium):
-    """The app over a copy of the embedded demo database (data/cityops.sqlite), which it may write."""
+def served(tmp_path_factory, chromium, demo_engines):
+    """The app over its own copy of the session's SpatiaLite demo database, which it may write."""
     chromium_or_skip()
-    if not DEFAULT_SQLITE_PATH.exists():
-        pytest.skip("data/cityops.sqlite is missing: python cli.py seed --days 30 --seed 7")
     folder = tmp_path_factory.mktemp("scenario-browser")
-    database = copy_sqlite(str(DEFAULT_SQLITE_PATH), folder / "cityops.sqlite")
+    database = copy_sqlite(demo_engines("sqlite").url.database, folder / "cityops.sqlite")
     with serve_dashboard(f"sqlite:///{database}", folder) as app:
         # A first visit straight to /scenarios would run the page before app.py has registered
         # its navigation (Streamlit then treats pages/ as the old multipage folder): visit / first.
