@@ -10,11 +10,13 @@ import streamlit as st
 from settings import get_settings
 from ui import data, wall
 from ui.i18n import t
+from ui.router import run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_params, view_state
 
 log = logging.getLogger("cityops.wall")
 ROTATE = "rotate"
 
+run_inside_app_router()
 st.set_page_config(page_title="城运一张图 · 大屏", layout="wide", initial_sidebar_state="collapsed")
 
 

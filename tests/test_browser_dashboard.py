@@ -13,7 +13,7 @@ from playwright.sync_api import Page
 
 from geo.layers import view_for_bounds
 from queries import areas, facilities, incidents
-from tests.browser import DECK, DeckMap, ServedApp, open_page, screenshot, wait_idle
+from tests.browser import DECK, DeckMap, ServedApp, open_page, screenshot, serve_dashboard, wait_idle
 from tests.test_pages_apptest import BAD_URL_TEXT, CITY, DISTRICT, kpi_figures, today_window
 
 pytestmark = pytest.mark.timeout(180)
@@ -241,3 +241,17 @@ def test_each_page_renders_for_city_and_district(dashboard, dashboard_page, path
         assert page.locator("[role=dialog]").count() == 0, page.locator("[role=dialog]").all_inner_texts()
         assert breadcrumbs(page)[-1] == areas.scope_of(dashboard.engine, code).name
         assert screenshot(page, f"{path}-{'city' if code == CITY else 'district'}").stat().st_size > 20_000
+
+
+def test_a_bookmarked_page_opened_first_after_a_restart_has_the_app_navigation(demo_engines, tmp_path, dashboard_page):
+    # A server nobody has visited yet: Streamlit would run pages/incidents.py on its own.
+    database = demo_engines("sqlite").url.database
+    with serve_dashboard(f"sqlite:///{database}", tmp_path) as fresh:
+        page = dashboard_page
+        open_page(page, fresh.url("incidents", scope=DISTRICT))
+        nav = [text.strip() for text in page.locator("[data-testid=stSidebarNav] a").all_inner_texts()]
+        assert nav[:3] == ["总览", "事件", "应急资源"], nav  # app.py's titles, not the file names
+        assert "app" not in nav
+        assert urlparse(page.url).path == "/incidents" and scope_in_url(page) == DISTRICT
+        assert breadcrumbs(page)[-1] == areas.scope_of(fresh.engine, DISTRICT).name
+        assert page.locator("[data-testid=stMetricLabel]").first.is_visible()

@@ -41,8 +41,7 @@ def served(tmp_path_factory, chromium, demo_engines):
     folder = tmp_path_factory.mktemp("scenario-browser")
     database = copy_sqlite(demo_engines("sqlite").url.database, folder / "cityops.sqlite")
     with serve_dashboard(f"sqlite:///{database}", folder) as app:
-        # A first visit straight to /scenarios would run the page before app.py has registered
-        # its navigation (Streamlit then treats pages/ as the old multipage folder): visit / first.
+        # Warm the server's caches, so the timed waits of the test start from a served page.
         warm = _new_page(chromium)
         open_page(warm, app.url(scope=DISTRICT))
         warm.context.close()

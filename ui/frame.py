@@ -12,6 +12,7 @@ from errors import CityOpsError, DatabaseUnavailable, UnknownArea
 from settings import get_settings
 from ui import data
 from ui.i18n import t
+from ui.router import run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_problems, view_state
 
 log = logging.getLogger("cityops.ui")
@@ -76,6 +77,7 @@ def _sidebar(state: ViewState) -> None:
 @contextmanager
 def page_frame(title_key: str, *, sidebar: bool = True) -> Iterator[ViewState]:
     """Yield the page's view state; a domain error becomes a message, never a traceback."""
+    run_inside_app_router()
     try:
         state = _resolved_state()
         if sidebar:
