@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import geopandas as gpd
 import numpy as np
 import plotly.graph_objects as go
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
 from exports.figures import render, wrap_parts
@@ -15,15 +12,14 @@ from exports.labels import text
 from exports.provenance import Provenance
 from geo.charts import FONT
 from geo.layers import class_breaks, legend_entries
+from geo.print_map import label_points, ring_paths, scale_bar, true_scale_extent
 from queries.areas import children_of
 from queries.incidents import NO_FILTERS, Filters, Window, incident_counts_by_child
 from vocab import LEVEL_LABELS
 
 MAP_WIDTH, MAP_HEIGHT = 1200, 860
-KM_PER_DEGREE = 111.32
 MARGIN = {"l": 20, "r": 20, "t": 100, "b": 80}
 LABEL_SIZE = 14  # px of an area name on the map
-NICE_KM = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 
 
 def scope_map_areas(
@@ -38,27 +34,6 @@ def scope_map_areas(
     merged = areas.merge(counts[["code", "incidents", "per_10k"]], on="code", how="left")
     merged[["incidents", "per_10k"]] = merged[["incidents", "per_10k"]].fillna(0)
     return merged
-
-
-def _rings(geometry: BaseGeometry) -> list[np.ndarray]:
-    polygons = getattr(geometry, "geoms", [geometry])
-    return [np.asarray(p.exterior.coords) for p in polygons if not p.is_empty]
-
-
-def _path(geometries) -> tuple[list, list]:
-    """x and y of every exterior ring, rings separated by None (plotly fills each one)."""
-    xs, ys = [], []
-    for geometry in geometries:
-        for ring in _rings(geometry):
-            xs += [*ring[:, 0].tolist(), None]
-            ys += [*ring[:, 1].tolist(), None]
-    return xs, ys
-
-
-def scale_bar_km(span_km: float) -> float:
-    """A round length near a fifth of the map width."""
-    target = span_km / 5
-    return max((k for k in NICE_KM if k <= target), default=NICE_KM[0])
 
 
 def class_labels(breaks: list[float]) -> list[str]:
@@ -82,7 +57,7 @@ def _class_traces(areas: gpd.GeoDataFrame) -> list[go.Scatter]:
         rgba = f"rgba({color[0]},{color[1]},{color[2]},0.9)"
         members = areas[index == i]
         if len(members):
-            xs, ys = _path(members.geometry)
+            xs, ys = ring_paths(members.geometry)
             traces.append(
                 go.Scatter(
                     x=xs,
@@ -112,14 +87,8 @@ def _class_traces(areas: gpd.GeoDataFrame) -> list[go.Scatter]:
 def _label_trace(areas: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> go.Scatter:
     """Names of the areas big enough on the map to hold them (small ones would overlap their
     neighbours' names; the hotspots table names every area)."""
-    x_per_px = (bounds[2] - bounds[0]) / (MAP_WIDTH - MARGIN["l"] - MARGIN["r"])
-    y_per_px = (bounds[3] - bounds[1]) / (MAP_HEIGHT - MARGIN["t"] - MARGIN["b"])
-    boxes = areas.geometry.bounds
-    width_px = (boxes["maxx"] - boxes["minx"]) / x_per_px
-    height_px = (boxes["maxy"] - boxes["miny"]) / y_per_px
     text_px = areas["name"].map(lambda n: LABEL_SIZE * sum(1 if ord(c) >= 0x2E80 else 0.6 for c in n))
-    named = areas[(width_px >= 0.9 * text_px) & (height_px >= 2 * LABEL_SIZE)]
-    points = named.geometry.representative_point()
+    named, points = label_points(areas, bounds, _plot_px(), text_px, LABEL_SIZE)
     return go.Scatter(
         x=points.x,
         y=points.y,
@@ -159,11 +128,8 @@ def _north_arrow(figure: go.Figure, lang: str) -> None:
 
 
 def _scale_bar(figure: go.Figure, bounds: tuple[float, float, float, float], lang: str) -> None:
-    minx, miny, maxx, maxy = bounds
-    km_per_deg = KM_PER_DEGREE * math.cos(math.radians((miny + maxy) / 2))
-    length_km = scale_bar_km((maxx - minx) * km_per_deg)
-    x0, y0 = minx + 0.03 * (maxx - minx), miny + 0.03 * (maxy - miny)
-    x1, tick = x0 + length_km / km_per_deg, 0.01 * (maxy - miny)
+    x0, x1, y0, length_km = scale_bar(bounds)
+    tick = 0.01 * (bounds[3] - bounds[1])
     style = {"color": "#111827", "width": 3}
     figure.add_shape(type="line", x0=x0, x1=x1, y0=y0, y1=y0, line=style)
     for x in (x0, x1):
@@ -179,22 +145,8 @@ def _scale_bar(figure: go.Figure, bounds: tuple[float, float, float, float], lan
     )
 
 
-def _fill_plot_area(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    """Bounds padded, then widened in x or y so the plot area shows them true to scale.
-
-    A degree of latitude is 1/cos(lat) times as long on the ground as a degree of longitude.
-    """
-    minx, miny, maxx, maxy = bounds
-    cos_lat = math.cos(math.radians((miny + maxy) / 2))
-    width_px = MAP_WIDTH - MARGIN["l"] - MARGIN["r"]
-    height_px = MAP_HEIGHT - MARGIN["t"] - MARGIN["b"]
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    span_x = max(maxx - minx, 1e-4) * 1.08  # room for the legend, arrow and scale bar
-    span_y = max(maxy - miny, 1e-4) * 1.16
-    # ground length per pixel must be equal in both directions
-    per_px = max(span_x * cos_lat / width_px, span_y / height_px)
-    half_x, half_y = per_px * width_px / cos_lat / 2, per_px * height_px / 2
-    return cx - half_x, cy - half_y, cx + half_x, cy + half_y
+def _plot_px() -> tuple[int, int]:
+    return MAP_WIDTH - MARGIN["l"] - MARGIN["r"], MAP_HEIGHT - MARGIN["t"] - MARGIN["b"]
 
 
 def map_title(provenance: Provenance, level: str) -> str:
@@ -209,7 +161,7 @@ def map_figure(areas: gpd.GeoDataFrame, provenance: Provenance) -> go.Figure:
     filled plotly traces on a lon/lat plane kept true to scale, so no map tiles are fetched."""
     lang = provenance.lang
     level = str(areas["level"].iloc[0]) if len(areas) else provenance.level
-    bounds = _fill_plot_area(tuple(areas.total_bounds) if len(areas) else (0, 0, 1, 1))
+    bounds = true_scale_extent(tuple(areas.total_bounds) if len(areas) else (0, 0, 1, 1), *_plot_px())
     figure = go.Figure([*_class_traces(areas), _label_trace(areas, bounds)])
     figure.update_xaxes(visible=False, range=[bounds[0], bounds[2]])
     figure.update_yaxes(visible=False, range=[bounds[1], bounds[3]])

@@ -16,7 +16,7 @@ from clock import now_utc
 from exports import static_map
 from exports.figures import render_many, with_provenance
 from exports.provenance import provenance_for
-from geo import charts
+from geo import charts, print_map
 from queries.incidents import Window, incident_counts_by, incident_counts_by_child
 from vocab import CATEGORIES, LEVEL_LABELS, label
 
@@ -110,9 +110,9 @@ def _empty_hourly():
 
 
 def test_scale_bar_is_a_round_fifth_of_the_width():
-    assert static_map.scale_bar_km(100) == 20
-    assert static_map.scale_bar_km(9) == 1
-    assert static_map.scale_bar_km(0.3) == 0.1
+    assert print_map.scale_bar_km(100) == 20
+    assert print_map.scale_bar_km(9) == 1
+    assert print_map.scale_bar_km(0.3) == 0.1
 
 
 def test_class_labels_cover_whole_counts():
@@ -121,7 +121,7 @@ def test_class_labels_cover_whole_counts():
 
 
 def test_map_extent_is_true_to_scale():
-    minx, miny, maxx, maxy = static_map._fill_plot_area((121.0, 29.0, 122.0, 30.5))
+    minx, miny, maxx, maxy = print_map.true_scale_extent((121.0, 29.0, 122.0, 30.5), *static_map._plot_px())
     width_px = static_map.MAP_WIDTH - static_map.MARGIN["l"] - static_map.MARGIN["r"]
     height_px = static_map.MAP_HEIGHT - static_map.MARGIN["t"] - static_map.MARGIN["b"]
     ground_x = (maxx - minx) * math.cos(math.radians(29.75)) / width_px
