@@ -1,4 +1,5 @@
-"""Command line: `python cli.py seed --days 30 --seed 7` builds the embedded demo database."""
+"""Command line: `python cli.py seed --days 30 --seed 7` builds the embedded demo database;
+`python cli.py upgrade` brings a database built by an earlier version up to date."""
 
 from __future__ import annotations
 
@@ -33,6 +34,19 @@ def seed_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def upgrade_command(args: argparse.Namespace) -> int:
+    from queries.engine import make_engine
+    from queries.rollups import upgrade_rollups
+    from settings import get_settings
+
+    engine = make_engine(args.database_url)
+    started = time.perf_counter()
+    if upgrade_rollups(engine, get_settings().city_code):
+        print(f"upgraded the roll-ups of {engine.url.render_as_string(hide_password=True)} "
+              f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cli.py", description="CityOps command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--seed", type=int, default=7, help="random seed (same seed, same city)")
     seed.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
     seed.set_defaults(handler=seed_command)
+    upgrade = sub.add_parser("upgrade", help="bring a database built by an earlier version up to date")
+    upgrade.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
+    upgrade.set_defaults(handler=upgrade_command)
     args = parser.parse_args(argv)
     if args.command == "seed" and args.days <= 0:
         parser.error("--days must be positive")

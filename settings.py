@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     )
     # 3 s: with the 2 s cache below it, a new incident shows within about 5 s (bench/bench_live.py).
     live_refresh_seconds: int = Field(default=3, ge=2, description="Live panel refresh period (seconds).")
+    map_refresh_seconds: int = Field(default=10, ge=2, description="Live map refresh period (seconds).")
     wall_rotation_seconds: int = Field(default=30, ge=5, description="Wall playlist period.")
     wall_playlist: str = Field(
         default="330200,330212,330203,330205,330206,330211",

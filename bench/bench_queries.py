@@ -40,7 +40,8 @@ from queries import areas, facilities
 from queries import incidents as qi
 from queries.engine import make_engine
 from queries.incidents import Filters, Window
-from queries.schema import incident, incident_close_rollup, incident_rollup
+from queries.rollups import ROLLUP_TABLES
+from queries.schema import incident
 from settings import get_settings
 
 BUDGET_MS = 50.0
@@ -152,7 +153,7 @@ def build(run: BackendRun, days: float, end: datetime) -> None:
 
 def describe(run: BackendRun) -> None:
     with run.engine.connect() as conn:
-        for table in (incident, incident_rollup, incident_close_rollup):
+        for table in (incident, *ROLLUP_TABLES):
             run.counts[table.name] = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar())
         if run.name == "postgis":
             size = conn.execute(sa.select(sa.func.pg_database_size(sa.func.current_database()))).scalar()
@@ -348,13 +349,13 @@ def report(runs: list[BackendRun], duck: list[Case], duck_load: tuple[int, float
         f"- Filters in the `+filters` rows: categories {', '.join(FILTERED.categories)}; "
         f"sources {', '.join(FILTERED.sources)}.",
         "",
-        "| backend | incidents | incident_rollup rows | incident_close_rollup rows | size | build |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| backend | incidents | " + " | ".join(f"{t.name} rows" for t in ROLLUP_TABLES) + " | size | build |",
+        "|---|---:|" + "---:|" * len(ROLLUP_TABLES) + "---:|---:|",
     ]
     for run in runs:
         build_text = f"{run.build_s / 60:.1f} min" if run.build_s else "reused"
-        out.append(f"| {run.name} | {run.counts['incident']:,} | {run.counts['incident_rollup']:,} | "
-                   f"{run.counts['incident_close_rollup']:,} | {run.size} | {build_text} |")
+        rollup_rows = " | ".join(f"{run.counts[t.name]:,}" for t in ROLLUP_TABLES)
+        out.append(f"| {run.name} | {run.counts['incident']:,} | {rollup_rows} | {run.size} | {build_text} |")
     for run in runs:
         worst = max(run.cases, key=lambda c: c.p95)
         over = [c for c in run.cases if c.p95 > BUDGET_MS]

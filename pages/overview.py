@@ -15,8 +15,8 @@ from ui.state import ViewState, replace_window
 from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row
 
 
-def _figures(state: ViewState) -> dict:
-    """Everything the live panel shows, fetched together so a failure keeps all of it."""
+def _kpi_figures(state: ViewState) -> dict:
+    """Everything the KPI tiles show, fetched together so a failure keeps all of it."""
     window, filters = state.time_window(), state.filters()
     return {
         "totals": data.totals(state.scope, window, filters),
@@ -24,7 +24,12 @@ def _figures(state: ViewState) -> dict:
         "beds": bed_summary(data.hospitals(state.scope)),
         "places": assembly_summary(data.assembly_points(state.scope), data.scope(state.scope).population),
         "below_min": items_below_minimum(data.stock(state.scope)),
-        "counts": data.counts_by_child(state.scope, window, filters),
+    }
+
+
+def _map_figures(state: ViewState) -> dict:
+    return {
+        "counts": data.counts_by_child(state.scope, state.time_window(), state.filters()),
         "recent": data.recent_points(state.scope, recent_since()) if "recent" in state.layers else None,
     }
 
@@ -62,11 +67,21 @@ def _busiest(counts) -> None:
 
 
 @st.fragment(run_every=get_settings().live_refresh_seconds)
-def live_panel(state: ViewState) -> None:
-    """KPIs, map and ranking, refreshed in place without rerunning the page."""
-    figures, stale_since = last_good(f"overview-{state}", lambda: _figures(state))
+def live_figures(state: ViewState) -> None:
+    """The KPI tiles, refreshed in place every few seconds without rerunning the page."""
+    figures, stale_since = last_good(f"overview-kpis-{state}", lambda: _kpi_figures(state))
     freshness_badge(stale_since)
     _kpis(state, figures)
+
+
+# The map and ranking refresh less often: each refresh re-sends the map, and a click that lands
+# while the map is being redrawn can be lost.
+@st.fragment(run_every=get_settings().map_refresh_seconds)
+def live_map(state: ViewState) -> None:
+    """The choropleth with recent incidents and the busiest child areas, refreshed in place."""
+    figures, stale_since = last_good(f"overview-map-{state}", lambda: _map_figures(state))
+    if stale_since is not None:
+        freshness_badge(stale_since)
     left, right = st.columns([3, 1])
     with left:
         scope_map(state, figures["counts"], recent=figures["recent"])
@@ -75,4 +90,5 @@ def live_panel(state: ViewState) -> None:
 
 
 with page_frame("overview") as state:
-    live_panel(state)
+    live_figures(state)
+    live_map(state)

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from clock import epoch_hour, hour_start, now_utc
 from errors import InvalidInput
 from queries.frames import frame
-from queries.rollups import median_from_bins
-from queries.schema import area, incident, incident_close_rollup, incident_contact, incident_rollup
-from queries.scope import Scope, child_column, inside, resolve
+from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, median_from_bins
+from queries.schema import ANY, area, incident, incident_close_rollup_day, incident_contact, incident_rollup
+from queries.scope import Scope, inside, resolve
 from vocab import CATEGORY_CODES, OPEN_STATUSES, SOURCE_CODES, STATUS_CODES
 
 
@@ -63,17 +63,47 @@ class Filters:
         return bool(self.categories or self.sources or self.statuses)
 
     def conditions(self, table: sa.Table) -> list:
+        """IN conditions on the filtered fields the table has (the close roll-ups have no status)."""
         pairs = (("category", self.categories), ("source", self.sources), ("status", self.statuses))
-        return [table.c[name].in_(values) for name, values in pairs if values]
+        return [table.c[name].in_(values) for name, values in pairs if values and name in table.c]
 
 
 NO_FILTERS = Filters()
 
 
-def _rollup_sum(table, group_by, condition, window: Window, filters: Filters):
+def _span(table: sa.Table, time: str, bounds: tuple[int, int], where: tuple[str, str], group: list[str],
+          conditions: list):
+    c = table.c
+    return sa.select(*(c[g] for g in group), c.n).where(
+        c[where[0]] == where[1], c[time] >= bounds[0], c[time] < bounds[1], *conditions)
+
+
+def _day_conditions(daily: sa.Table, filters: Filters) -> list:
+    if daily is not incident_close_rollup_day:
+        return filters.conditions(daily)
+    if not (filters.categories or filters.sources):
+        return [daily.c.category == ANY, daily.c.source == ANY]  # the day's totals over both
+    # explicit lists, so the ANY rows stay out and each (category, source) is one index seek
+    return [daily.c.category.in_(filters.categories or CATEGORY_CODES),
+            daily.c.source.in_(filters.sources or SOURCE_CODES)]
+
+
+def _rollup_sum(rollup: tuple, group: list[str], where: tuple[str, str], window: Window, filters: Filters):
+    """SUM(n) by the group columns where column where[0] == where[1] over the window: whole UTC
+    days from the daily table, the hours before the first and after the last from the hourly one."""
+    hourly, daily, _ = rollup
     h0, h1 = window.hours
-    where = [condition, table.c.hour >= h0, table.c.hour < h1, *filters.conditions(table)]
-    return sa.select(*group_by, sa.func.sum(table.c.n).label("n")).where(*where).group_by(*group_by)
+    d0, d1 = -(-h0 // HOURS_PER_DAY), h1 // HOURS_PER_DAY
+    if d1 <= d0:
+        parts = [_span(hourly, "hour", (h0, h1), where, group, filters.conditions(hourly))]
+    else:
+        edges = [(h0, d0 * HOURS_PER_DAY), (d1 * HOURS_PER_DAY, h1)]
+        parts = [_span(daily, "day", (d0, d1), where, group, _day_conditions(daily, filters))]
+        parts += [_span(hourly, "hour", edge, where, group, filters.conditions(hourly)) for edge in edges
+                  if edge[0] < edge[1]]
+    rows = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    keys = [rows.c[g] for g in group]
+    return sa.select(*keys, sa.func.sum(rows.c.n).label("n")).group_by(*keys)
 
 
 def _children(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
@@ -93,9 +123,8 @@ def incident_counts_by_child(
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
         children = _children(conn, scope)
-        r = incident_rollup.c
-        condition = r.parent_code == scope.code if scope.child_level else r.area_code == scope.code
-        counts = frame(conn, _rollup_sum(incident_rollup, [r.area_code], condition, window, filters))
+        where = ("parent_code", scope.code) if scope.child_level else ("area_code", scope.code)
+        counts = frame(conn, _rollup_sum(STATUS_ROLLUP, ["area_code"], where, window, filters))
     counts = counts.rename(columns={"area_code": "code", "n": "incidents"})
     result = children.merge(counts, on="code", how="left")
     result["incidents"] = result["incidents"].fillna(0).astype(int)
@@ -111,8 +140,7 @@ def incident_counts_by(
         raise InvalidInput(f"Cannot count by '{dimension}': use category, source or status.")
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
-        r = incident_rollup.c
-        statement = _rollup_sum(incident_rollup, [r[dimension]], r.area_code == scope.code, window, filters)
+        statement = _rollup_sum(STATUS_ROLLUP, [dimension], ("area_code", scope.code), window, filters)
         counts = frame(conn, statement.order_by(sa.desc("n")))
     return counts.rename(columns={"n": "incidents"}).astype({"incidents": int})
 
@@ -123,20 +151,20 @@ def hourly_counts(
     """Incidents per hour of the window (every hour listed). Columns: hour_start (naive UTC), incidents."""
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
+        h0, h1 = window.hours
         r = incident_rollup.c
-        counts = frame(conn, _rollup_sum(incident_rollup, [r.hour], r.area_code == scope.code, window, filters))
-    h0, h1 = window.hours
+        statement = sa.select(r.hour, sa.func.sum(r.n).label("n")).where(
+            r.area_code == scope.code, r.hour >= h0, r.hour < h1, *filters.conditions(incident_rollup)
+        ).group_by(r.hour)
+        counts = frame(conn, statement)
     hours = pd.DataFrame({"hour": np.arange(h0, h1)})
     result = hours.merge(counts, on="hour", how="left").fillna({"n": 0})
     result["hour_start"] = [hour_start(int(h)) for h in result["hour"]]
     return result.rename(columns={"n": "incidents"}).astype({"incidents": int})[["hour_start", "incidents"]]
 
 
-def _status_totals(conn, condition, group, window, filters) -> pd.DataFrame:
-    r = incident_rollup.c
-    statement = _rollup_sum(incident_rollup, [*group, r.status], condition, window, filters)
-    counts = frame(conn, statement)
-    keys = [c.name for c in group]
+def _status_totals(conn, where: tuple[str, str], keys: list[str], window, filters) -> pd.DataFrame:
+    counts = frame(conn, _rollup_sum(STATUS_ROLLUP, [*keys, "status"], where, window, filters))
     if counts.empty:
         return pd.DataFrame(columns=[*keys, "incidents", "closed", "voided", "open"])
     table = counts.pivot_table(index=keys or None, columns="status", values="n", aggfunc="sum", fill_value=0) \
@@ -151,13 +179,13 @@ def _status_totals(conn, condition, group, window, filters) -> pd.DataFrame:
 
 
 def _close_figures(conn, scope: Scope, by_child: bool, window: Window, filters: Filters) -> pd.DataFrame:
-    """Median hours to close and on-time rate (from close-time bins; raw rows when filtered)."""
-    if filters.any:
-        return _close_figures_raw(conn, scope, by_child, window, filters)
-    c = incident_close_rollup.c
-    condition = c.parent_code == scope.code if by_child else c.area_code == scope.code
-    group = [c.area_code, c.close_bin, c.on_time] if by_child else [c.close_bin, c.on_time]
-    bins = frame(conn, _rollup_sum(incident_close_rollup, group, condition, window, NO_FILTERS))
+    """Median hours to close (from the close-time bins) and on-time rate, of the scope or per child."""
+    empty = pd.DataFrame(columns=["code", "median_hours", "on_time_rate"])
+    if filters.statuses and "closed" not in filters.statuses:
+        return empty  # only closed incidents have a close time
+    where = ("parent_code", scope.code) if by_child else ("area_code", scope.code)
+    group = ["area_code", "close_bin", "on_time"] if by_child else ["close_bin", "on_time"]
+    bins = frame(conn, _rollup_sum(CLOSE_ROLLUP, group, where, window, filters))
     if not by_child:
         bins["area_code"] = scope.code
     rows = []
@@ -168,23 +196,7 @@ def _close_figures(conn, scope: Scope, by_child: bool, window: Window, filters: 
         median = median_from_bins(per_bin)
         rows.append({"code": code, "median_hours": None if median is None else median / 60,
                      "on_time_rate": on_time / closed if closed else None})
-    return pd.DataFrame(rows, columns=["code", "median_hours", "on_time_rate"])
-
-
-def _close_figures_raw(conn, scope, by_child, window, filters) -> pd.DataFrame:
-    i = incident.c
-    code_col = child_column(incident, scope) if by_child else sa.literal(scope.code)
-    statement = sa.select(code_col.label("code"), i.close_minutes, i.on_time).where(
-        inside(incident, scope), i.status == "closed", i.reported_at >= window.start,
-        i.reported_at < window.end, *filters.conditions(incident))
-    rows = frame(conn, statement)
-    if rows.empty:
-        return pd.DataFrame(columns=["code", "median_hours", "on_time_rate"])
-    grouped = rows.groupby("code")
-    return pd.DataFrame({
-        "median_hours": grouped["close_minutes"].median() / 60,
-        "on_time_rate": grouped["on_time"].mean(),
-    }).reset_index()
+    return pd.DataFrame(rows, columns=empty.columns) if rows else empty
 
 
 def overdue_count(engine: Engine, scope_code: str, *, at: datetime | None = None) -> int:
@@ -208,7 +220,7 @@ def incident_totals(
     """
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
-        totals = _status_totals(conn, incident_rollup.c.area_code == scope.code, [], window, filters)
+        totals = _status_totals(conn, ("area_code", scope.code), [], window, filters)
         close = _close_figures(conn, scope, False, window, filters)
     row = totals.iloc[0].to_dict() if len(totals) else {"incidents": 0, "closed": 0, "voided": 0, "open": 0}
     row = {k: int(v) for k, v in row.items()}
@@ -235,8 +247,7 @@ def closed_loop_by_child(
         if not scope.child_level:
             return children.assign(incidents=0, open=0, closed=0, voided=0, disposal_rate=None,
                                    on_time_rate=None, median_hours=None).iloc[0:0]
-        r = incident_rollup.c
-        totals = _status_totals(conn, r.parent_code == scope.code, [r.area_code], window, filters)
+        totals = _status_totals(conn, ("parent_code", scope.code), ["area_code"], window, filters)
         close = _close_figures(conn, scope, True, window, filters)
     totals = totals.rename(columns={"area_code": "code"})
     result = children.merge(totals, on="code", how="left").merge(close, on="code", how="left")

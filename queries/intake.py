@@ -16,12 +16,10 @@ from clock import epoch_hour
 from errors import Conflict, NotFound
 from queries.dialects import for_connection
 from queries.frames import frame
-from queries.rollups import close_bins, count_close, count_status, rebuild
+from queries.rollups import ROLLUP_TABLES, close_bins, count_close, count_status, rebuild
 from queries.schema import (
     incident,
-    incident_close_rollup,
     incident_contact,
-    incident_rollup,
     incident_step,
 )
 from queries.scope import inside, resolve
@@ -299,17 +297,22 @@ def service_request(engine: Engine, scope_code: str, incident_id: int) -> dict:
     return rows[0]
 
 
-def _rollup_frames(conn: sa.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    status = frame(conn, sa.select(incident_rollup).where(incident_rollup.c.n != 0))
-    close = frame(conn, sa.select(incident_close_rollup).where(incident_close_rollup.c.n != 0))
-    return status, close
+def _rollup_frames(conn: sa.Connection) -> dict[str, pd.DataFrame]:
+    frames = {}
+    for table in ROLLUP_TABLES:
+        rows = frame(conn, sa.select(table).where(table.c.n != 0))
+        if "on_time" in rows:
+            rows["on_time"] = rows["on_time"].astype(bool)
+        frames[table.name] = rows
+    return frames
 
 
 def rollup_drift(engine: Engine, city_code: str) -> pd.DataFrame:
     """Roll-up rows whose kept count differs from a fresh recount (an audit; nothing is changed).
 
     The recount runs rollups.rebuild inside a transaction that is rolled back. Columns: table,
-    area_code, hour, key (the rest of the row's key), kept, recount. Empty when all agree.
+    area_code, time (the hour, or the day of a daily table), key (the rest of the row's key),
+    kept, recount. Empty when all agree.
     """
     with engine.connect() as conn:
         transaction = conn.begin()
@@ -320,27 +323,19 @@ def rollup_drift(engine: Engine, city_code: str) -> pd.DataFrame:
         finally:
             transaction.rollback()
     parts = []
-    for name, before, after, keys in (
-        ("incident_rollup", kept[0], recount[0], ["category", "source", "status"]),
-        ("incident_close_rollup", kept[1], recount[1], ["close_bin", "on_time"]),
-    ):
-        on = ["area_code", "hour", *keys]
-        for part in (before, after):
-            if "on_time" in part:
-                part["on_time"] = part["on_time"].astype(bool)
-        merged = before.merge(after, on=on, how="outer", suffixes=("_kept", "_recount"))
+    for table in ROLLUP_TABLES:
+        time = "hour" if "hour" in table.c else "day"
+        keys = [c.name for c in table.primary_key.columns if c.name not in ("area_code", time)]
+        merged = kept[table.name].merge(recount[table.name], on=["area_code", time, *keys], how="outer",
+                                        suffixes=("_kept", "_recount"))
         merged = merged.fillna({"n_kept": 0, "n_recount": 0})
         bad = merged[merged["n_kept"] != merged["n_recount"]]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "table": name,
-                    "area_code": bad["area_code"],
-                    "hour": bad["hour"],
-                    "key": bad[keys].astype(str).agg("/".join, axis=1) if len(bad) else [],
-                    "kept": bad["n_kept"].astype(int),
-                    "recount": bad["n_recount"].astype(int),
-                }
-            )
-        )
+        parts.append(pd.DataFrame({
+            "table": table.name,
+            "area_code": bad["area_code"],
+            "time": bad[time],
+            "key": bad[keys].astype(str).agg("/".join, axis=1) if len(bad) else [],
+            "kept": bad["n_kept"].astype(int),
+            "recount": bad["n_recount"].astype(int),
+        }))
     return pd.concat(parts, ignore_index=True)

@@ -9,7 +9,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from queries.dialects import for_connection
-from queries.schema import incident, incident_close_rollup, incident_rollup
+from queries.schema import (
+    ANY,
+    incident,
+    incident_close_rollup,
+    incident_close_rollup_day,
+    incident_rollup,
+    incident_rollup_day,
+)
 
 # Upper edges (minutes) of the close-time bins: 10-minute steps to 2 h, 30 to 8 h, 2 h to 48 h,
 # 12 h to a week; the last bin is open-ended. Medians are interpolated within a bin.
@@ -62,11 +69,19 @@ def _level_values(row: Mapping, city_code: str) -> list[tuple[str, str | None]]:
     return [(codes[a], codes[p] if p else None) for a, p in LEVEL_KEYS]
 
 
+HOURS_PER_DAY = 24
+STATUS_KEYS = ("category", "source", "status")
+CLOSE_KEYS = ("category", "source", "close_bin", "on_time")
+# (hourly table, daily table, the key columns besides area and time) of each roll-up
+STATUS_ROLLUP = (incident_rollup, incident_rollup_day, STATUS_KEYS)
+CLOSE_ROLLUP = (incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS)
+ROLLUP_TABLES = (incident_rollup, incident_rollup_day, incident_close_rollup, incident_close_rollup_day)
+
 _UPSERTS: dict[tuple[str, str], sa.Insert] = {}
 
 
-def _upsert(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...]) -> sa.Insert:
-    """INSERT ... ON CONFLICT DO UPDATE n = n + excluded.n, built once per dialect and table.
+def _upsert(conn: sa.Connection, table: sa.Table) -> sa.Insert:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE n = n + excluded.n, built once per dialect and table.
 
     Building the statement costs more than running it (the intake service calls this for every
     write), so it is cached and run with one parameter set per level.
@@ -75,48 +90,92 @@ def _upsert(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...]) -> sa.I
     if cache_key not in _UPSERTS:
         statement = for_connection(conn).insert(table)
         _UPSERTS[cache_key] = statement.on_conflict_do_update(
-            index_elements=list(keys), set_={"n": table.c.n + statement.excluded.n})
+            index_elements=[c.name for c in table.primary_key.columns], set_={"n": table.c.n + statement.excluded.n})
     return _UPSERTS[cache_key]
 
 
+def _add(conn: sa.Connection, rollup: tuple, keys: Mapping, row: Mapping, delta: int, city_code: str) -> None:
+    """Add delta to the keyed count of the hour and of the day, at every level."""
+    hourly, daily, _ = rollup
+    hour = int(row["report_hour"])
+    counts = [{"area_code": area_code, "parent_code": parent, "n": delta, **keys}
+              for area_code, parent in _level_values(row, city_code)]
+    conn.execute(_upsert(conn, hourly), [{**c, "hour": hour} for c in counts])
+    daily_counts = [{**c, "day": hour // HOURS_PER_DAY} for c in counts]
+    if daily is incident_close_rollup_day:  # and the any-category, any-source total of the day
+        daily_counts += [{**c, "category": ANY, "source": ANY} for c in daily_counts]
+    conn.execute(_upsert(conn, daily), daily_counts)
+
+
 def count_status(conn: sa.Connection, row: Mapping, status: str, delta: int, city_code: str) -> None:
-    """Add delta to the incident's (hour, category, source, status) count at every level."""
-    rows = [{"area_code": area_code, "hour": row["report_hour"], "category": row["category"],
-             "source": row["source"], "status": status, "parent_code": parent, "n": delta}
-            for area_code, parent in _level_values(row, city_code)]
-    conn.execute(_upsert(conn, incident_rollup, ("area_code", "hour", "category", "source", "status")), rows)
+    """Add delta to the incident's (category, source, status) count at every level."""
+    keys = {"category": row["category"], "source": row["source"], "status": status}
+    _add(conn, STATUS_ROLLUP, keys, row, delta, city_code)
 
 
 def count_close(conn: sa.Connection, row: Mapping, delta: int, city_code: str) -> None:
     """Add delta to the incident's close-time bin at every level (row has close_bin, on_time)."""
-    rows = [{"area_code": area_code, "hour": row["report_hour"], "close_bin": row["close_bin"],
-             "on_time": bool(row["on_time"]), "parent_code": parent, "n": delta}
-            for area_code, parent in _level_values(row, city_code)]
-    conn.execute(_upsert(conn, incident_close_rollup, ("area_code", "hour", "close_bin", "on_time")), rows)
+    keys = {"category": row["category"], "source": row["source"], "close_bin": int(row["close_bin"]),
+            "on_time": bool(row["on_time"])}
+    _add(conn, CLOSE_ROLLUP, keys, row, delta, city_code)
 
 
-def _rebuild(conn, table, keys: list[str], city_code: str, where=None) -> None:
+def _rebuild_hourly(conn, table, keys: tuple[str, ...], city_code: str, where=None) -> None:
     for column, parent in LEVEL_KEYS:
         area_col = incident.c[column] if column != "city" else sa.literal(city_code, sa.String)
         parent_col = (
             sa.literal(city_code, sa.String) if parent == "city"
             else incident.c[parent] if parent else sa.literal(None, sa.String)
         )
-        key_cols = [area_col, *(incident.c[k] for k in keys)]
+        key_cols = [area_col, incident.c.report_hour, *(incident.c[k] for k in keys)]
         # PostgreSQL rejects constants in GROUP BY: group by the real columns only.
         grouped = [c for c in (*key_cols, parent_col) if isinstance(c, sa.Column)]
         select = sa.select(*key_cols, parent_col, sa.func.count()).group_by(*grouped)
         if where is not None:
             select = select.where(where)
-        targets = ["area_code", *("hour" if k == "report_hour" else k for k in keys), "parent_code", "n"]
-        conn.execute(table.insert().from_select(targets, select))
+        conn.execute(table.insert().from_select(["area_code", "hour", *keys, "parent_code", "n"], select))
+
+
+def _rebuild_daily(conn, hourly: sa.Table, daily: sa.Table, keys: tuple[str, ...], any_of: tuple[str, ...] = ()):
+    """Sum the hourly counts into days; any_of: key columns summed over into ANY rows."""
+    h = hourly.c
+    kept = [h[k] if k not in any_of else sa.literal(ANY, sa.String).label(k) for k in keys]
+    day = (h.hour // HOURS_PER_DAY).label("day")
+    grouped = [h.area_code, day, h.parent_code, *(h[k] for k in keys if k not in any_of)]
+    select = sa.select(h.area_code, day, *kept, h.parent_code, sa.func.sum(h.n)).group_by(*grouped)
+    conn.execute(daily.insert().from_select(["area_code", "day", *keys, "parent_code", "n"], select))
 
 
 def rebuild(conn: sa.Connection, city_code: str) -> None:
-    """Recount both roll-ups from the raw incidents (after a bulk load; also an audit)."""
-    conn.execute(incident_rollup.delete())
-    conn.execute(incident_close_rollup.delete())
-    _rebuild(conn, incident_rollup, ["report_hour", "category", "source", "status"], city_code)
-    _rebuild(conn, incident_close_rollup, ["report_hour", "close_bin", "on_time"], city_code,
-             where=incident.c.status == "closed")
+    """Recount every roll-up from the raw incidents (after a bulk load; also an audit)."""
+    for table in ROLLUP_TABLES:
+        conn.execute(table.delete())
+    _rebuild_hourly(conn, incident_rollup, STATUS_KEYS, city_code)
+    _rebuild_hourly(conn, incident_close_rollup, CLOSE_KEYS, city_code, where=incident.c.status == "closed")
+    _rebuild_daily(conn, incident_rollup, incident_rollup_day, STATUS_KEYS)
+    _rebuild_daily(conn, incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS)
+    _rebuild_daily(conn, incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS, any_of=("category", "source"))
 
+
+def rollups_current(conn: sa.Connection) -> bool:
+    """Whether the database has this version's roll-up tables (daily ones; categories in the close one)."""
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names())
+    if not {t.name for t in ROLLUP_TABLES} <= tables:
+        return False
+    return "category" in {c["name"] for c in inspector.get_columns(incident_close_rollup.name)}
+
+
+def upgrade_rollups(engine: sa.Engine, city_code: str) -> bool:
+    """Recreate and recount the roll-ups of a database built by an earlier version; False if current.
+
+    One transaction: a failure leaves the old tables as they were.
+    """
+    with engine.begin() as conn:
+        if rollups_current(conn):
+            return False
+        for table in ROLLUP_TABLES:
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+        rebuild(conn, city_code)
+    return True

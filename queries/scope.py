@@ -53,8 +53,3 @@ def inside(table: sa.Table, scope: Scope):
         # every district code of the city starts with the city's first four digits
         return table.c.district_code.like(f"{scope.code[:4]}%")
     return table.c[LEVEL_COLUMN[scope.level]] == scope.code
-
-
-def child_column(table: sa.Table, scope: Scope):
-    """The column of a table holding the code of the scope's child area each row lies in."""
-    return table.c[LEVEL_COLUMN[scope.child_level]] if scope.child_level else None

@@ -14,7 +14,7 @@ from clock import now_utc
 from demo.city import build_areas
 from demo.incidents import generate_incidents
 from errors import UnknownArea
-from queries import areas, facilities, loaders, rollups
+from queries import areas, facilities, loaders, rollups, schema
 from queries import incidents as qi
 from queries.engine import make_engine
 from queries.incidents import Filters, Window
@@ -79,10 +79,12 @@ def built_at(engine) -> datetime:
 
 
 def windows(engine) -> dict[str, Window]:
-    """Whole-hour windows over the demo data: the last 24 hours, and seven hours in the middle."""
+    """Whole-hour windows over the demo data: the last 24 and 48 hours (48 h always holds a whole
+    UTC day, read from the daily roll-ups, between hourly edges), and seven hours in the middle."""
     end = built_at(engine).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     return {
         "24h": Window(end - timedelta(hours=24), end),
+        "48h": Window(end - timedelta(hours=48), end),
         "mid7h": Window(end - timedelta(hours=20), end - timedelta(hours=13)),
     }
 
@@ -142,7 +144,7 @@ def test_counts_at_every_level_add_up_to_the_parent(engine, cache, filter_name):
 
 
 @pytest.mark.parametrize("filter_name", FILTER_SETS)
-@pytest.mark.parametrize("window_name", ["24h", "mid7h"])
+@pytest.mark.parametrize("window_name", ["24h", "mid7h", "48h"])
 def test_counts_by_child_equal_a_spatial_join_of_the_raw_points(engine, cache, filter_name, window_name):
     filters, window = FILTER_SETS[filter_name], windows(engine)[window_name]
     raw = raw_incidents(engine, cache)
@@ -217,7 +219,7 @@ def expected_totals(rows: pd.DataFrame) -> dict:
     }
 
 
-def assert_close_figures(got: dict, expected: dict, *, binned: bool, where: str) -> None:
+def assert_close_figures(got: dict, expected: dict, *, where: str) -> None:
     """Counts exact, rates to rounding, the median within its tolerance; undefined stays undefined."""
     for key in ("incidents", "open", "closed", "voided"):
         assert got[key] == expected[key], (where, key)
@@ -230,8 +232,8 @@ def assert_close_figures(got: dict, expected: dict, *, binned: bool, where: str)
         assert got["median_hours"] is None or pd.isna(got["median_hours"]), where
         return
     exact = expected["median_minutes"] / 60
-    # binned medians are interpolated inside a close-time bin; raw ones use minutes rounded to 1
-    tolerance = _bin_width_hours(expected["median_minutes"]) + 1 / 60 if binned else 0.5 / 60 + 1e-9
+    # medians are interpolated inside a close-time bin (close times are stored in whole minutes)
+    tolerance = _bin_width_hours(expected["median_minutes"]) + 1 / 60
     assert abs(got["median_hours"] - exact) <= tolerance, (where, got["median_hours"], exact)
 
 
@@ -241,16 +243,16 @@ def overdue_at(raw: pd.DataFrame, scope: str, moment: datetime) -> int:
 
 
 @pytest.mark.parametrize("filter_name", FILTER_SETS)
-def test_totals_equal_a_pandas_recomputation(engine, cache, filter_name):
+@pytest.mark.parametrize("window_name", ["24h", "48h"])
+def test_totals_equal_a_pandas_recomputation(engine, cache, filter_name, window_name):
     raw = raw_incidents(engine, cache)
-    filters, window = FILTER_SETS[filter_name], windows(engine)["24h"]
+    filters, window = FILTER_SETS[filter_name], windows(engine)[window_name]
     for scope in busiest_scopes(select(raw, window, filters))[:3]:
         expected = expected_totals(select(raw, window, filters, scope))
         before = now_utc()
         got = qi.incident_totals(engine, scope, window=window, filters=filters)
         after = now_utc()
-        # unfiltered medians come from close-time bins; filtered ones from raw rows
-        assert_close_figures(got, expected, binned=not filters.any, where=scope)
+        assert_close_figures(got, expected, where=scope)
         assert expected["median_minutes"] is not None
         # overdue counts open incidents past due *now*: bracket the call's clock
         assert overdue_at(raw, scope, before) <= got["overdue"] <= overdue_at(raw, scope, after)
@@ -265,14 +267,15 @@ def test_overdue_count_at_a_given_time_equals_raw_rows(engine, cache):
     assert qi.overdue_count(engine, CITY, at=built_at(engine) + timedelta(days=30)) == raw["status"].isin(OPEN).sum()
 
 
-def test_closed_loop_by_child_equals_pandas_per_child(engine, cache):
+@pytest.mark.parametrize("window_name", ["24h", "48h"])
+def test_closed_loop_by_child_equals_pandas_per_child(engine, cache, window_name):
     raw = raw_incidents(engine, cache)
-    window, district = windows(engine)["24h"], busiest_scopes(raw)[1]
+    window, district = windows(engine)[window_name], busiest_scopes(raw)[1]
     got = qi.closed_loop_by_child(engine, district, window=window).set_index("code")
     rows = select(raw, window, Filters(), district)
     assert got["incidents"].sum() == len(rows)
     for code, part in rows.groupby("sj_street"):
-        assert_close_figures(got.loc[code].to_dict(), expected_totals(part), binned=True, where=code)
+        assert_close_figures(got.loc[code].to_dict(), expected_totals(part), where=code)
 
 
 BAD_CODES = ["330299", "abc", "", "33021", "330212001001001001", "3302' OR '1'='1"]
@@ -396,8 +399,12 @@ def test_reporter_contacts_are_masked_unless_asked(engine):
 ROLLUP_SQL = {
     "incident_rollup": sa.text("SELECT area_code, hour, category, source, status, parent_code, n "
                                "FROM incident_rollup WHERE n <> 0"),
-    "incident_close_rollup": sa.text("SELECT area_code, hour, close_bin, on_time, parent_code, n "
+    "incident_rollup_day": sa.text("SELECT area_code, day, category, source, status, parent_code, n "
+                                   "FROM incident_rollup_day WHERE n <> 0"),
+    "incident_close_rollup": sa.text("SELECT area_code, hour, category, source, close_bin, on_time, parent_code, n "
                                      "FROM incident_close_rollup WHERE n <> 0"),
+    "incident_close_rollup_day": sa.text("SELECT area_code, day, category, source, close_bin, on_time, parent_code, "
+                                         "n FROM incident_close_rollup_day WHERE n <> 0"),
 }
 
 
@@ -409,8 +416,27 @@ def read_rollups(engine) -> dict[str, pd.DataFrame]:
             if "on_time" in frame:
                 frame["on_time"] = frame["on_time"].astype(bool)
             keys = [c for c in frame.columns if c != "n"]
-            result[name] = frame.astype({"hour": int, "n": int}).sort_values(keys).reset_index(drop=True)
+            time = "hour" if "hour" in frame else "day"
+            result[name] = frame.astype({time: int, "n": int}).sort_values(keys).reset_index(drop=True)
     return result
+
+
+def test_daily_rollups_are_the_hourly_ones_summed_by_utc_day(engine):
+    got = read_rollups(engine)
+    for hourly, daily, keys in (("incident_rollup", "incident_rollup_day", ["category", "source", "status"]),
+                                ("incident_close_rollup", "incident_close_rollup_day",
+                                 ["category", "source", "close_bin", "on_time"])):
+        hours = got[hourly].assign(day=lambda f: f["hour"] // 24)
+        expected = hours.groupby(["area_code", "day", *keys], dropna=False)["n"].sum()
+        rows = got[daily]
+        detail = rows[rows["category"] != "*"].set_index(["area_code", "day", *keys])["n"]
+        pd.testing.assert_series_equal(detail.sort_index(), expected.sort_index(), check_names=False)
+        if daily == "incident_close_rollup_day":  # and one any-category, any-source total per bin
+            totals = hours.groupby(["area_code", "day", "close_bin", "on_time"])["n"].sum()
+            wildcard = rows[rows["category"] == "*"]
+            assert (wildcard["source"] == "*").all()
+            got_totals = wildcard.set_index(["area_code", "day", "close_bin", "on_time"])["n"]
+            pd.testing.assert_series_equal(got_totals.sort_index(), totals.sort_index(), check_names=False)
 
 
 def test_rollups_equal_a_groupby_of_the_raw_incidents(engine, cache):
@@ -481,3 +507,26 @@ def test_rebuild_reproduces_the_maintained_rollups(backend, tmp_path):
     for name in ROLLUP_SQL:
         pd.testing.assert_frame_equal(maintained[name], rebuilt[name], check_dtype=False)
     assert rebuilt["incident_close_rollup"]["n"].sum() == 5 * (rows["status"] == "closed").sum() > 0
+
+
+def test_upgrade_gives_an_older_database_the_daily_rollups(backend, tmp_path):
+    engine = make_engine(new_database(backend, tmp_path))
+    create_schema(engine)
+    areas_ = build_areas(7)
+    end = datetime(2026, 3, 1, 12, 30)
+    sample = generate_incidents(areas_[areas_["level"] == "grid"].reset_index(drop=True),
+                                end - timedelta(days=2), end, seed=5).head(300)
+    with engine.begin() as conn:
+        loaders.write_incidents(conn, sample)
+        rollups.rebuild(conn, CITY)
+    expected = read_rollups(engine)
+    with engine.begin() as conn:  # as an earlier version left it: no daily tables
+        for table in (schema.incident_rollup_day, schema.incident_close_rollup_day):
+            table.drop(conn)
+    with engine.connect() as conn:
+        assert not rollups.rollups_current(conn)
+    assert rollups.upgrade_rollups(engine, CITY) is True
+    got = read_rollups(engine)
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(got[name], frame, check_dtype=False)
+    assert rollups.upgrade_rollups(engine, CITY) is False  # already current: nothing to do
