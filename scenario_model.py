@@ -201,10 +201,6 @@ class Overrides(_Frozen):
             raise ValueError(f"assembly point(s) both closed and reopened: {', '.join(both)}")
         return self
 
-    @property
-    def is_empty(self) -> bool:
-        return self == Overrides()
-
 
 def _problem_text(error: dict) -> str:
     """'new_points #1 › capacity: Input should be greater than or equal to 0' from a pydantic error."""

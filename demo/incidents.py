@@ -64,19 +64,20 @@ def _grid_weights(grids: pd.DataFrame, rng) -> np.ndarray:
 def _lifecycle(reported: np.ndarray, priority: np.ndarray, now: datetime, rng) -> dict:
     """Timestamps of each step, NaT where the step has not happened (yet) by `now`."""
     n = reported.size
-    minutes = lambda mean: (rng.exponential(mean, n) * 60e9).astype("timedelta64[ns]")  # noqa: E731
-    dispatched = reported + minutes(0.15)
-    handling = dispatched + minutes(0.35)
+    # step delays in hours, exponential with these means (the simulator draws the same ones)
+    hours = lambda mean: (rng.exponential(mean, n) * 3600e9).astype("timedelta64[ns]")  # noqa: E731
+    dispatched = reported + hours(0.15)
+    handling = dispatched + hours(0.35)
     median = np.array([HANDLING_MEDIAN_HOURS[p] for p in priority])
     hours_to_resolve = median * rng.lognormal(0.0, 0.8, n)
     resolved = handling + (hours_to_resolve * 3600e9).astype("timedelta64[ns]")
-    closed = resolved + minutes(1.2)
+    closed = resolved + hours(1.2)
     due = reported + (np.array([DUE_HOURS[p] for p in priority]) * 3600e9).astype("timedelta64[ns]")
     side = _choice({"none": 1 - sum(SIDE_STATE_SHARE.values()), **SIDE_STATE_SHARE}, n, rng)
     nat = np.datetime64("NaT")
     steps = {"dispatched_at": dispatched, "handling_at": handling, "resolved_at": resolved, "closed_at": closed}
-    voided = np.where(side == "voided", reported + minutes(0.5), nat)
-    parked = np.where(side == "parked", handling + minutes(2.0), nat)
+    voided = np.where(side == "voided", reported + hours(0.5), nat)
+    parked = np.where(side == "parked", handling + hours(2.0), nat)
     escalated = np.where(side == "escalated", due, nat)
     for name in steps:  # a voided incident stops at once; a parked one after handling starts
         stop = (side == "voided") | ((side == "parked") & (name in ("resolved_at", "closed_at")))

@@ -16,7 +16,14 @@ from exports.labels import fmt_int, fmt_num, fmt_pct, text
 from exports.provenance import Provenance, provenance_for
 from exports.static_map import map_figure, scope_map_areas
 from geo import charts
-from geo.resources import assembly_by_kind, assembly_summary, bed_summary, beds_by_type, stock_by_item
+from geo.resources import (
+    assembly_by_kind,
+    assembly_summary,
+    bed_summary,
+    beds_by_type,
+    items_below_minimum,
+    stock_by_item,
+)
 from queries.areas import scope_of
 from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
 from queries.incidents import (
@@ -109,7 +116,7 @@ def collect(
 def key_figures(data: BriefingData) -> list[tuple[str, str]]:
     """(label, value) of the headline figures, formatted as printed."""
     totals, lang = data.totals, data.provenance.lang
-    below = int(data.stock["below_min"].sum()) if len(data.stock) else 0
+    below = items_below_minimum(data.stock)
     return [
         (text("incidents", lang), fmt_int(totals["incidents"])),
         (text("open", lang), fmt_int(totals["open"])),
@@ -128,7 +135,7 @@ def key_figures(data: BriefingData) -> list[tuple[str, str]]:
 def resource_summary(data: BriefingData) -> list[str]:
     """One line each for beds, assembly places and stock: the text of the resources page."""
     lang, beds, places = data.provenance.lang, data.beds, data.assembly
-    below = int(data.stock["below_min"].sum()) if len(data.stock) else 0
+    below = items_below_minimum(data.stock)
     return [
         text(
             "summary_beds",

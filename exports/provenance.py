@@ -36,10 +36,6 @@ class Provenance:
     lang: str = "zh"
 
     @property
-    def scope_name(self) -> str:
-        return self.scope_path[-1]
-
-    @property
     def scope_title(self) -> str:
         """'宁波市·鄞州区' style: the path from the city, readable without the code."""
         return "·".join(self.scope_path)

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from sqlalchemy.engine import Engine
 
-from exports.figures import render, wrap_parts
+from exports.figures import wrap_parts
 from exports.labels import text
 from exports.provenance import Provenance
 from geo.charts import FONT
@@ -214,9 +214,3 @@ def map_figure(areas: gpd.GeoDataFrame, provenance: Provenance) -> go.Figure:
         },
     )
     return figure
-
-
-def map_image(engine: Engine, provenance: Provenance, fmt: str = "png", *, scale: float = 1.5) -> bytes:
-    """The static map of the provenance's scope and window as PNG/SVG/PDF bytes."""
-    areas = scope_map_areas(engine, provenance.scope_code, window=provenance.window, filters=provenance.filters)
-    return render(map_figure(areas, provenance), fmt, scale=scale)

@@ -6,7 +6,7 @@ import json
 import re
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from errors import InvalidInput
@@ -109,8 +109,3 @@ def polygon_from_text(text: str, city: BaseGeometry | None = None) -> dict:
     if problems:
         raise InvalidInput("The hazard zone cannot be used: " + "; ".join(problems) + ".", problems)
     return geometry
-
-
-def as_geometry(geometry: dict) -> Polygon | MultiPolygon:
-    """The shapely polygon of a checked GeoJSON geometry."""
-    return shape(geometry)

@@ -106,7 +106,6 @@ class Baseline:
     scope_code: str
     areas: pd.DataFrame
     grids: pd.DataFrame
-    grid_shapes: np.ndarray
     assembly: pd.DataFrame
     hospitals: pd.DataFrame
     stock: pd.DataFrame
@@ -138,7 +137,7 @@ def prepare_baseline(*, scope_code: str, areas: pd.DataFrame, grids, assembly: p
     cells = pd.DataFrame({"code": grids["code"].to_numpy(), "population": grids["population"].to_numpy(),
                           "lon": shapely.get_x(points), "lat": shapely.get_y(points)})
     return Baseline(scope_code=scope_code, areas=areas.reset_index(drop=True), grids=_with_metric(cells),
-                    grid_shapes=shapes, assembly=_with_metric(assembly.reset_index(drop=True)),
+                    assembly=_with_metric(assembly.reset_index(drop=True)),
                     hospitals=_with_metric(hospitals.reset_index(drop=True)),
                     stock=_with_metric(stock.reset_index(drop=True)), incidents=incidents.reset_index(drop=True),
                     facts=facts, grid_tree=shapely.STRtree(shapes))

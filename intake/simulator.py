@@ -22,6 +22,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import httpx
 import numpy as np
@@ -241,21 +242,27 @@ class Simulator:
         """Walk on the simulator's own incidents left open by an earlier run (newest first)."""
         rng = np.random.default_rng()
         params: dict = {"status": "open", "limit": 1000}
-        resumed = 0
+        resumed, seen = 0, set()
         for _ in range(pages):
             response = await self.client.get(f"{BASE}/requests.json", params=params)
             if response.status_code != 200:
                 break
             rows = response.json()
             for row in rows:
-                if row["external_id"].startswith("SIM-"):
+                if row["service_request_id"] in seen:
+                    continue
+                seen.add(row["service_request_id"])
+                if (row["external_id"] or "").startswith("SIM-"):
                     self._spawn(
                         self._walk(row["service_request_id"], remaining_steps(row["state"], row["priority"], rng))
                     )
                     resumed += 1
             if len(rows) < params["limit"]:
                 break
-            params["end_date"] = rows[-1]["requested_datetime"]
+            # Stamps are whole seconds and end_date is exclusive: ask again from the end of the last
+            # row's second, so rows sharing it are not skipped (those already seen are).
+            last = datetime.fromisoformat(rows[-1]["requested_datetime"]) + timedelta(seconds=1)
+            params["end_date"] = last.isoformat()
         return resumed
 
     def _spawn(self, coroutine) -> None:

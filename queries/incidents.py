@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from clock import epoch_hour, hour_start, now_utc
 from errors import InvalidInput
 from queries.frames import frame
-from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, median_from_bins
+from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, medians_by_area
 from queries.schema import ANY, area, incident, incident_close_rollup_day, incident_contact, incident_rollup
 from queries.scope import Scope, inside, resolve
 from vocab import CATEGORY_CODES, OPEN_STATUSES, SOURCE_CODES, STATUS_CODES
@@ -167,8 +167,8 @@ def _status_totals(conn, where: tuple[str, str], keys: list[str], window, filter
     counts = frame(conn, _rollup_sum(STATUS_ROLLUP, [*keys, "status"], where, window, filters))
     if counts.empty:
         return pd.DataFrame(columns=[*keys, "incidents", "closed", "voided", "open"])
-    table = counts.pivot_table(index=keys or None, columns="status", values="n", aggfunc="sum", fill_value=0) \
-        if keys else counts.set_index("status")["n"].to_frame().T
+    table = counts.groupby([*keys, "status"])["n"].sum().unstack("status", fill_value=0) \
+        if keys else counts.groupby("status")["n"].sum().to_frame().T
     table = table.reindex(columns=list(STATUS_CODES), fill_value=0)
     result = pd.DataFrame(index=table.index)
     result["incidents"] = table.sum(axis=1)
@@ -186,17 +186,15 @@ def _close_figures(conn, scope: Scope, by_child: bool, window: Window, filters: 
     where = ("parent_code", scope.code) if by_child else ("area_code", scope.code)
     group = ["area_code", "close_bin", "on_time"] if by_child else ["close_bin", "on_time"]
     bins = frame(conn, _rollup_sum(CLOSE_ROLLUP, group, where, window, filters))
+    if bins.empty:
+        return empty
     if not by_child:
         bins["area_code"] = scope.code
-    rows = []
-    for code, part in bins.groupby("area_code"):
-        per_bin = part.groupby("close_bin")["n"].sum().to_dict()
-        closed = int(part["n"].sum())
-        on_time = int(part.loc[part["on_time"].astype(bool), "n"].sum())
-        median = median_from_bins(per_bin)
-        rows.append({"code": code, "median_hours": None if median is None else median / 60,
-                     "on_time_rate": on_time / closed if closed else None})
-    return pd.DataFrame(rows, columns=empty.columns) if rows else empty
+    closed = bins.groupby("area_code")["n"].sum()
+    on_time = bins[bins["on_time"].astype(bool)].groupby("area_code")["n"].sum().reindex(closed.index, fill_value=0)
+    result = pd.DataFrame({"median_hours": medians_by_area(bins).reindex(closed.index) / 60,
+                           "on_time_rate": (on_time / closed.where(closed > 0)).astype(float)})
+    return result.rename_axis("code").reset_index()
 
 
 def overdue_count(engine: Engine, scope_code: str, *, at: datetime | None = None) -> int:

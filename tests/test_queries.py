@@ -530,3 +530,14 @@ def test_upgrade_gives_an_older_database_the_daily_rollups(backend, tmp_path):
     for name, frame in expected.items():
         pd.testing.assert_frame_equal(got[name], frame, check_dtype=False)
     assert rollups.upgrade_rollups(engine, CITY) is False  # already current: nothing to do
+
+
+def test_medians_from_close_bins_interpolate_inside_the_median_bin():
+    # area A: 4 incidents in bin 0 (0-10 min), 4 in bin 2 (20-30 min): the median is the top of bin 0
+    # area B: 1 in bin 1 (10-20 min), 3 in bin 3 (30-40 min): half = 2 -> a third into bin 3
+    bins = pd.DataFrame({"area_code": ["A", "A", "B", "B", "B"], "close_bin": [0, 2, 1, 3, 3],
+                         "on_time": [True, True, True, True, False], "n": [4, 4, 1, 2, 1]})
+    medians = rollups.medians_by_area(bins)
+    assert medians["A"] == pytest.approx(10.0)
+    assert medians["B"] == pytest.approx(30 + 10 * (2 - 1) / 3)
+    assert rollups.medians_by_area(bins.iloc[0:0]).empty

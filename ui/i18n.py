@@ -106,7 +106,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "scn_baseline": ("基线", "Baseline"),
     "scn_scenario": ("方案", "Scenario"),
     "scn_current": ("当前方案", "Current scenario"),
-    "scn_unsaved": ("未保存", "unsaved"),
     "scn_build": ("构建方案", "Build the scenario"),
     "scn_tab_points": ("避难场所", "Assembly points"),
     "scn_tab_health": ("医疗", "Health"),

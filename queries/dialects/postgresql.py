@@ -29,5 +29,11 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk
 
 
 def analyze(conn: sa.Connection) -> None:
-    """Refresh the planner's statistics after a bulk load."""
-    conn.exec_driver_sql("ANALYZE")
+    """Refresh the planner's statistics and the visibility map after a bulk load.
+
+    VACUUM, not only ANALYZE: the roll-up queries are index-only scans, which read the table too
+    for every page the visibility map does not mark all-visible (all of them after a bulk load).
+    VACUUM cannot run in a transaction, hence a connection of its own.
+    """
+    with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
+        own.exec_driver_sql("VACUUM ANALYZE")
