@@ -12,9 +12,10 @@ from sqlalchemy.engine import Engine
 
 from clock import to_local
 from exports.figures import render_many
-from exports.labels import fmt_int, fmt_num, fmt_pct, text
+from exports.labels import text
 from exports.provenance import Provenance, provenance_for
 from exports.static_map import map_figure, scope_map_areas
+from formats import fmt_int, fmt_num, fmt_pct
 from geo import charts
 from geo.resources import (
     assembly_by_kind,

@@ -23,7 +23,8 @@ from reportlab.platypus import (
 
 from exports.briefing_data import BriefingData, Chart, below_minimum, hotspots, key_figures, resource_summary
 from exports.fonts import pdf_font
-from exports.labels import fmt_int, fmt_num, fmt_pct, text
+from exports.labels import text
+from formats import fmt_int, fmt_num, fmt_pct
 from vocab import ASSEMBLY_KINDS, label
 
 PAGE = landscape(A4)

@@ -12,7 +12,8 @@ from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
 from exports.briefing_data import BriefingData, Chart, below_minimum, hotspots, key_figures, resource_summary
-from exports.labels import fmt_int, fmt_num, fmt_pct, text
+from exports.labels import text
+from formats import fmt_int, fmt_num, fmt_pct
 from vocab import ASSEMBLY_KINDS, label
 
 # Office on the leaders' Windows machines has YaHei; LibreOffice substitutes Noto CJK.

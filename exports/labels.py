@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 # Exports run outside Streamlit too (CLI, bench, tests), so they cannot read ui/i18n's
 # query-param based language; the language is passed in explicitly.
 LABELS: dict[str, tuple[str, str]] = {
@@ -120,17 +118,3 @@ def text(key: str, lang: str = "zh", **values) -> str:
     return (pair[1] if lang == "en" else pair[0]).format(**values)
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def fmt_int(value) -> str:
-    return "—" if _missing(value) else f"{int(value):,}"
-
-
-def fmt_pct(value, digits: int = 1) -> str:
-    return "—" if _missing(value) else f"{value * 100:.{digits}f}%"
-
-
-def fmt_num(value, digits: int = 1) -> str:
-    return "—" if _missing(value) else f"{value:,.{digits}f}"

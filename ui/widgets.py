@@ -9,20 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from clock import now_utc, to_local
+from formats import fmt_int, fmt_num, fmt_pct  # noqa: F401 - re-exported for the pages
 from settings import get_settings
 from ui.i18n import t
-
-
-def fmt_int(value) -> str:
-    return "—" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def fmt_pct(value, digits: int = 1) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value * 100:.{digits}f}%"
-
-
-def fmt_num(value, digits: int = 1) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:,.{digits}f}"
 
 
 def kpi_row(tiles: list[tuple[str, str, str | None]]) -> None:

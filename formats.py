@@ -1,0 +1,23 @@
+"""Numbers as the screens, exports and briefing packs print them ("—" where there is no value)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+MISSING = "—"
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def fmt_int(value) -> str:
+    return MISSING if _missing(value) else f"{int(value):,}"
+
+
+def fmt_pct(value, digits: int = 1) -> str:
+    return MISSING if _missing(value) else f"{value * 100:.{digits}f}%"
+
+
+def fmt_num(value, digits: int = 1) -> str:
+    return MISSING if _missing(value) else f"{value:,.{digits}f}"
