@@ -61,18 +61,24 @@ def bin_bounds_of(indexes) -> tuple[np.ndarray, np.ndarray]:
 
 def medians_by_area(bins: pd.DataFrame) -> pd.Series:
     """Median minutes per area_code from counts per (area_code, close_bin, n), interpolating linearly
-    inside each median's bin; one pass for all areas (a loop per child area cost more than the SQL)."""
-    per_bin = bins.groupby(["area_code", "close_bin"], as_index=False)["n"].sum()
-    per_bin = per_bin[per_bin["n"] > 0].sort_values(["area_code", "close_bin"])
-    if per_bin.empty:
+    inside each median's bin; one numpy pass for all areas (pandas per child cost more than the SQL)."""
+    bins = bins[bins["close_bin"] >= 0]
+    if bins.empty:
         return pd.Series(dtype=float)
-    seen = per_bin.groupby("area_code")["n"].cumsum()
-    half = per_bin.groupby("area_code")["n"].transform("sum") / 2
-    median_bin = per_bin.assign(before=seen - per_bin["n"], half=half)[seen >= half]
-    median_bin = median_bin.groupby("area_code").head(1)
-    lower, upper = bin_bounds_of(median_bin["close_bin"])
-    share = (median_bin["half"] - median_bin["before"]) / median_bin["n"]
-    return pd.Series(lower + (upper - lower) * share.to_numpy(), index=median_bin["area_code"].to_numpy())
+    codes, row = np.unique(bins["area_code"].to_numpy(), return_inverse=True)
+    counts = np.zeros((len(codes), len(CLOSE_BIN_EDGES) + 1))
+    np.add.at(counts, (row, bins["close_bin"].to_numpy(int)), bins["n"].to_numpy(float))
+    seen = counts.cumsum(axis=1)
+    half = seen[:, -1] / 2
+    median_bin = (seen >= half[:, None]).argmax(axis=1)  # the first bin reaching half the count
+    areas = np.arange(len(codes))
+    in_bin = counts[areas, median_bin]
+    before = seen[areas, median_bin] - in_bin
+    lower, upper = bin_bounds_of(median_bin)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        minutes = lower + (upper - lower) * (half - before) / in_bin
+    counted = half > 0
+    return pd.Series(minutes[counted], index=codes[counted])
 
 
 def _level_values(row: Mapping, city_code: str) -> list[tuple[str, str | None]]:
