@@ -14,7 +14,7 @@ from clock import epoch_hour, hour_start, now_utc
 from errors import InvalidInput
 from queries.frames import frame
 from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, medians_by_area
-from queries.schema import ANY, area, incident, incident_close_rollup_day, incident_contact, incident_rollup
+from queries.schema import ANY, area, incident, incident_contact, incident_rollup
 from queries.scope import Scope, inside, resolve
 from vocab import CATEGORY_CODES, OPEN_STATUSES, SOURCE_CODES, STATUS_CODES
 
@@ -71,39 +71,53 @@ class Filters:
 NO_FILTERS = Filters()
 
 
-def _span(table: sa.Table, time: str, bounds: tuple[int, int], where: tuple[str, str], group: list[str],
-          conditions: list):
-    c = table.c
-    return sa.select(*(c[g] for g in group), c.n).where(
-        c[where[0]] == where[1], c[time] >= bounds[0], c[time] < bounds[1], *conditions)
-
-
-def _day_conditions(daily: sa.Table, filters: Filters) -> list:
-    if daily is not incident_close_rollup_day:
-        return filters.conditions(daily)
-    if not (filters.categories or filters.sources):
-        return [daily.c.category == ANY, daily.c.source == ANY]  # the day's totals over both
+def _day_conditions(daily: sa.Table, filters: Filters, group: list[str]) -> list:
+    statuses = [daily.c.status.in_(filters.statuses)] if filters.statuses and "status" in daily.c else []
+    if not (filters.categories or filters.sources or {"category", "source"} & set(group)):
+        return [daily.c.category == ANY, daily.c.source == ANY, *statuses]  # the day's totals over both
     # explicit lists, so the ANY rows stay out and each (category, source) is one index seek
     return [daily.c.category.in_(filters.categories or CATEGORY_CODES),
-            daily.c.source.in_(filters.sources or SOURCE_CODES)]
+            daily.c.source.in_(filters.sources or SOURCE_CODES), *statuses]
+
+
+def _pieces(window: Window) -> list[tuple[str, int, int, int]]:
+    """(grain, from, to, sign) spans whose signed sum is the window: whole UTC days from the daily
+    table; a ragged edge of up to 12 hours from the hourly one, a longer edge as its whole day minus
+    the hours outside the window (so an edge never reads more than 12 hours of hourly rows)."""
+    h0, h1 = window.hours
+    d0, d1 = -(-h0 // HOURS_PER_DAY), h1 // HOURS_PER_DAY
+    if d1 < d0:  # inside one UTC day
+        return [("hour", h0, h1, 1)]
+    half_day = HOURS_PER_DAY // 2
+    head, tail = d0 * HOURS_PER_DAY - h0, h1 - d1 * HOURS_PER_DAY
+    first, last = d0 - (head > half_day), d1 + (tail > half_day)
+    pieces = [("day", first, last, 1)] if last > first else []
+    if 0 < head <= half_day:
+        pieces.append(("hour", h0, d0 * HOURS_PER_DAY, 1))
+    elif head > half_day:
+        pieces.append(("hour", first * HOURS_PER_DAY, h0, -1))
+    if 0 < tail <= half_day:
+        pieces.append(("hour", d1 * HOURS_PER_DAY, h1, 1))
+    elif tail > half_day:
+        pieces.append(("hour", h1, last * HOURS_PER_DAY, -1))
+    return pieces
 
 
 def _rollup_sum(rollup: tuple, group: list[str], where: tuple[str, str], window: Window, filters: Filters):
-    """SUM(n) by the group columns where column where[0] == where[1] over the window: whole UTC
-    days from the daily table, the hours before the first and after the last from the hourly one."""
+    """SUM(n) by the group columns where column where[0] == where[1] over the window (see _pieces)."""
     hourly, daily, _ = rollup
-    h0, h1 = window.hours
-    d0, d1 = -(-h0 // HOURS_PER_DAY), h1 // HOURS_PER_DAY
-    if d1 <= d0:
-        parts = [_span(hourly, "hour", (h0, h1), where, group, filters.conditions(hourly))]
-    else:
-        edges = [(h0, d0 * HOURS_PER_DAY), (d1 * HOURS_PER_DAY, h1)]
-        parts = [_span(daily, "day", (d0, d1), where, group, _day_conditions(daily, filters))]
-        parts += [_span(hourly, "hour", edge, where, group, filters.conditions(hourly)) for edge in edges
-                  if edge[0] < edge[1]]
+    parts = []
+    for grain, start, end, sign in _pieces(window):
+        table, conditions = (daily, _day_conditions(daily, filters, group)) if grain == "day" else \
+            (hourly, filters.conditions(hourly))
+        c = table.c
+        parts.append(sa.select(*(c[g] for g in group), (c.n * sign).label("n")).where(
+            c[where[0]] == where[1], c[grain] >= start, c[grain] < end, *conditions))
     rows = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     keys = [rows.c[g] for g in group]
-    return sa.select(*keys, sa.func.sum(rows.c.n).label("n")).group_by(*keys)
+    total = sa.func.sum(rows.c.n)
+    # a group whose rows all lie in a subtracted span sums to zero: leave it out, as before
+    return sa.select(*keys, total.label("n")).group_by(*keys).having(total != 0)
 
 
 def _children(conn: sa.Connection, scope: Scope) -> pd.DataFrame:

@@ -119,8 +119,7 @@ def _add(conn: sa.Connection, rollup: tuple, keys: Mapping, row: Mapping, delta:
               for area_code, parent in _level_values(row, city_code)]
     conn.execute(_upsert(conn, hourly), [{**c, "hour": hour} for c in counts])
     daily_counts = [{**c, "day": hour // HOURS_PER_DAY} for c in counts]
-    if daily is incident_close_rollup_day:  # and the any-category, any-source total of the day
-        daily_counts += [{**c, "category": ANY, "source": ANY} for c in daily_counts]
+    daily_counts += [{**c, "category": ANY, "source": ANY} for c in daily_counts]  # the day's totals
     conn.execute(_upsert(conn, daily), daily_counts)
 
 
@@ -170,6 +169,7 @@ def rebuild(conn: sa.Connection, city_code: str) -> None:
     _rebuild_hourly(conn, incident_rollup, STATUS_KEYS, city_code)
     _rebuild_hourly(conn, incident_close_rollup, CLOSE_KEYS, city_code, where=incident.c.status == "closed")
     _rebuild_daily(conn, incident_rollup, incident_rollup_day, STATUS_KEYS)
+    _rebuild_daily(conn, incident_rollup, incident_rollup_day, STATUS_KEYS, any_of=("category", "source"))
     _rebuild_daily(conn, incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS)
     _rebuild_daily(conn, incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS, any_of=("category", "source"))
 
@@ -180,7 +180,11 @@ def rollups_current(conn: sa.Connection) -> bool:
     tables = set(inspector.get_table_names())
     if not {t.name for t in ROLLUP_TABLES} <= tables:
         return False
-    return "category" in {c["name"] for c in inspector.get_columns(incident_close_rollup.name)}
+    if "category" not in {c["name"] for c in inspector.get_columns(incident_close_rollup.name)}:
+        return False
+    # the daily tables' key order (area, category, source, day) came with their ANY rows
+    key = inspector.get_pk_constraint(incident_rollup_day.name)["constrained_columns"]
+    return key[:4] == ["area_code", "category", "source", "day"]
 
 
 def upgrade_rollups(engine: sa.Engine, city_code: str) -> bool:

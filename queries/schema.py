@@ -193,18 +193,21 @@ incident_rollup = sa.Table(
 )
 
 # The same counts per UTC day (epoch hour // 24): a 30-day window reads whole days here and only
-# its ragged edges from the hourly table, about six times fewer rows for a city or district.
+# its ragged edges from the hourly table. Besides a row per category and source, each (area, day,
+# status) has a row with category = source = ANY holding their total: unfiltered figures read those
+# few rows; filtered ones seek their categories and sources (key order: area, category, source, day).
+ANY = "*"
 incident_rollup_day = sa.Table(
     "incident_rollup_day",
     metadata,
     _code("area_code", primary_key=True),
-    sa.Column("day", sa.Integer, primary_key=True),
     sa.Column("category", sa.String(24), primary_key=True),
     sa.Column("source", sa.String(20), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),
     sa.Column("status", sa.String(12), primary_key=True),
     _code("parent_code"),
     sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_rollup_day_parent_day", "parent_code", "day", "area_code", "category", "n"),
+    sa.Index("ix_rollup_day_parent", "parent_code", "category", "source", "day", "area_code", "status", "n"),
     sqlite_with_rowid=False,
 )
 
@@ -225,11 +228,7 @@ incident_close_rollup = sa.Table(
     sqlite_with_rowid=False,
 )
 
-# The close-time bins per UTC day. Besides a row per category and source, each (area, day, bin,
-# on-time) has a row with category = source = ANY holding their total: unfiltered figures read
-# those few rows; filtered ones seek their categories and sources (key order: area, category,
-# source, day).
-ANY = "*"
+# The close-time bins per UTC day, with ANY rows as in incident_rollup_day.
 incident_close_rollup_day = sa.Table(
     "incident_close_rollup_day",
     metadata,

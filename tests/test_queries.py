@@ -431,12 +431,13 @@ def test_daily_rollups_are_the_hourly_ones_summed_by_utc_day(engine):
         rows = got[daily]
         detail = rows[rows["category"] != "*"].set_index(["area_code", "day", *keys])["n"]
         pd.testing.assert_series_equal(detail.sort_index(), expected.sort_index(), check_names=False)
-        if daily == "incident_close_rollup_day":  # and one any-category, any-source total per bin
-            totals = hours.groupby(["area_code", "day", "close_bin", "on_time"])["n"].sum()
-            wildcard = rows[rows["category"] == "*"]
-            assert (wildcard["source"] == "*").all()
-            got_totals = wildcard.set_index(["area_code", "day", "close_bin", "on_time"])["n"]
-            pd.testing.assert_series_equal(got_totals.sort_index(), totals.sort_index(), check_names=False)
+        # and one any-category, any-source total per day and remaining key
+        rest = ["area_code", "day", *keys[2:]]
+        totals = hours.groupby(rest)["n"].sum()
+        wildcard = rows[rows["category"] == "*"]
+        assert (wildcard["source"] == "*").all() and len(wildcard) > 0
+        got_totals = wildcard.set_index(rest)["n"]
+        pd.testing.assert_series_equal(got_totals.sort_index(), totals.sort_index(), check_names=False)
 
 
 def test_rollups_equal_a_groupby_of_the_raw_incidents(engine, cache):
@@ -541,3 +542,23 @@ def test_medians_from_close_bins_interpolate_inside_the_median_bin():
     assert medians["A"] == pytest.approx(10.0)
     assert medians["B"] == pytest.approx(30 + 10 * (2 - 1) / 3)
     assert rollups.medians_by_area(bins.iloc[0:0]).empty
+
+
+@pytest.mark.parametrize("hours", [(20, 3), (3, 20), (13, 13), (20, 20), (11, 30)])
+def test_windows_with_long_and_short_edges_around_utc_days_count_like_raw_rows(engine, cache, hours):
+    # A long ragged edge is read as its whole day minus the hours outside the window: every
+    # combination of short and long edges must still count exactly the raw rows.
+    raw = raw_incidents(engine, cache)
+    end = built_at(engine)
+    midnight = datetime(end.year, end.month, end.day) - timedelta(days=1)  # inside the 2 days of data
+    window = Window(midnight - timedelta(hours=hours[0]), midnight + timedelta(hours=hours[1]))
+    for filters in (Filters(), FILTER_SETS["category+source"]):
+        for scope in busiest_scopes(select(raw, window, filters))[:3]:
+            expected = select(raw, window, filters, scope)
+            totals = qi.incident_totals(engine, scope, window=window, filters=filters)
+            assert_close_figures(totals, expected_totals(expected), where=f"{scope} {hours}")
+            child = CHILD[level_of(scope)]
+            got = _by_child(engine, scope, window, filters)
+            assert got.to_dict() == expected.groupby(f"sj_{child}").size().reindex(got.index, fill_value=0).to_dict()
+            by_source = qi.incident_counts_by(engine, scope, "source", window=window, filters=filters)
+            assert by_source.set_index("source")["incidents"].to_dict() == expected["source"].value_counts().to_dict()
