@@ -7,6 +7,7 @@ import argparse
 import sys
 import time
 
+from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
 from errors import CityOpsError
@@ -65,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except CityOpsError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:  # e.g. SQLite "database is locked", PostgreSQL unreachable
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"error: the database did not take the change ({reason}); nothing was changed. "
+              "Stop what else writes to it (the app, the intake service) or check that it is reachable, "
+              "then run the command again.", file=sys.stderr)
         return 2
 
 

@@ -32,9 +32,11 @@ def breadcrumbs(page: Page) -> list[str]:
 
 
 def metrics(page: Page) -> dict[str, str]:
-    labels = page.locator("[data-testid=stMetricLabel]").all_inner_texts()
-    values = page.locator("[data-testid=stMetricValue]").all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
+    """Label -> value of every KPI tile, read in one go: the live fragment redraws them every few seconds."""
+    pairs = page.evaluate("""[...document.querySelectorAll('[data-testid=stMetric]')].map(tile => [
+        tile.querySelector('[data-testid=stMetricLabel]')?.innerText ?? '',
+        tile.querySelector('[data-testid=stMetricValue]')?.innerText ?? ''])""")
+    return {label.strip(): value.strip() for label, value in pairs}
 
 
 def table_rows(page: Page, index: int = 0) -> list[list[str]]:
