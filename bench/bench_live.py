@@ -101,7 +101,9 @@ def report(latencies: list[float], refresh_bytes: list[int], period: float, comm
         f"in headless chromium; live fragment every {period:g} s, live cache ttl {LIVE_TTL} s.",
         f"- Accepted (201) to visible on the 'incidents today' tile: **p50 {p50:.2f} s, p95 {p95:.2f} s**, "
         f"max {max(latencies):.2f} s, min {min(latencies):.2f} s: {verdict} (p95 <= {BUDGET_S:g} s).",
-        f"- Websocket bytes per live refresh of the overview (KPIs, map, ranking), median: {per_refresh:,.0f} B.",
+        f"- Websocket bytes the overview receives per KPI refresh period, averaged over {5 * period:g} s "
+        f"(KPI tiles every {period:g} s; map and ranking every {get_settings().map_refresh_seconds} s): "
+        f"{per_refresh:,.0f} B.",
         f"- Machine: 2 CPUs shared; load average {load}.",
         f"- Command: `{command}`",
     ])
