@@ -104,38 +104,13 @@ def chart_section(state: ViewState) -> None:
     picked = st.selectbox(t("brief_pick_chart"), list(by_key), format_func=lambda k: by_key[k].title, key="brief-chart")
     chart, provenance = by_key[picked], facts.provenance
     st.plotly_chart(chart.figure, width="stretch", key=f"brief-preview-{picked}")
-    columns = st.columns(5)
-    for column, fmt in zip(columns[:3], ("png", "svg", "pdf"), strict=True):
-        column.download_button(
-            fmt.upper(),
-            _image(chart, provenance, fmt),
-            mime=figures.MIME_TYPES[fmt],
-            file_name=provenance.file_name(chart.title, fmt),
-            key=f"brief-{picked}-{fmt}",
-            icon=":material/image:",
-            on_click="ignore",
-            width="stretch",
-        )
-    columns[3].download_button(
-        "CSV",
-        tables.csv_bytes(chart.table, provenance),
-        mime=tables.CSV_MIME,
-        file_name=provenance.file_name(chart.title, "csv"),
-        key=f"brief-{picked}-csv",
-        icon=":material/table:",
-        on_click="ignore",
-        width="stretch",
-    )
-    columns[4].download_button(
-        "XLSX",
-        tables.xlsx_bytes(chart.table, provenance),
-        mime=tables.XLSX_MIME,
-        file_name=provenance.file_name(chart.title, "xlsx"),
-        key=f"brief-{picked}-xlsx",
-        icon=":material/grid_on:",
-        on_click="ignore",
-        width="stretch",
-    )
+    downloads = [(fmt, _image(chart, provenance, fmt), figures.MIME_TYPES[fmt], ":material/image:")
+                 for fmt in ("png", "svg", "pdf")]
+    downloads += [("csv", tables.csv_bytes(chart.table, provenance), tables.CSV_MIME, ":material/table:"),
+                  ("xlsx", tables.xlsx_bytes(chart.table, provenance), tables.XLSX_MIME, ":material/grid_on:")]
+    for column, (fmt, content, mime, icon) in zip(st.columns(len(downloads)), downloads, strict=True):
+        column.download_button(fmt.upper(), content, mime=mime, file_name=provenance.file_name(chart.title, fmt),
+                               key=f"brief-{picked}-{fmt}", icon=icon, on_click="ignore", width="stretch")
     st.dataframe(chart.table, hide_index=True, width="stretch", height=260)
 
 
