@@ -258,6 +258,15 @@ def hotspots(data: BriefingData, n: int = HOTSPOTS) -> pd.DataFrame:
     return top[["rank", "name", "incidents", "per_10k", "open", "disposal_rate", "population"]]
 
 
+def hotspot_rows(top: pd.DataFrame, lang: str) -> list[list[str]]:
+    """The hotspots table as text: a header row, then one row per area (PDF and PPTX alike)."""
+    columns = ["rank", "name", "incidents", "per_10k", "open", "disposal_rate", "population"]
+    rows = [[text(c, lang) for c in columns]]
+    rows += [[str(r.rank), r.name, fmt_int(r.incidents), fmt_num(r.per_10k), fmt_int(r.open),
+              fmt_pct(r.disposal_rate), fmt_int(r.population)] for r in top.itertuples()]
+    return rows
+
+
 def below_minimum(data: BriefingData) -> pd.DataFrame:
     """Stock lines below their depot's minimum. Columns: depot_name, item, quantity, min_level, unit."""
     lines = data.stock[data.stock["below_min"]] if len(data.stock) else data.stock

@@ -21,10 +21,18 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from exports.briefing_data import BriefingData, Chart, below_minimum, hotspots, key_figures, resource_summary
+from exports.briefing_data import (
+    BriefingData,
+    Chart,
+    below_minimum,
+    hotspot_rows,
+    hotspots,
+    key_figures,
+    resource_summary,
+)
 from exports.fonts import pdf_font
 from exports.labels import text
-from formats import fmt_int, fmt_num, fmt_pct
+from formats import fmt_int, fmt_num
 from vocab import ASSEMBLY_KINDS, label
 
 PAGE = landscape(A4)
@@ -188,20 +196,7 @@ def _hotspots(data: BriefingData, styles: dict, width: float) -> list:
     title = _p(text("hotspots", lang, n=len(top)), styles["h1"])
     if top.empty:
         return [title, _p(text("no_children", lang), styles["base"])]
-    columns = ["rank", "name", "incidents", "per_10k", "open", "disposal_rate", "population"]
-    rows = [[text(c, lang) for c in columns]]
-    rows += [
-        [
-            r.rank,
-            r.name,
-            fmt_int(r.incidents),
-            fmt_num(r.per_10k),
-            fmt_int(r.open),
-            fmt_pct(r.disposal_rate),
-            fmt_int(r.population),
-        ]
-        for r in top.itertuples()
-    ]
+    rows = hotspot_rows(top, lang)
     widths = [0.07, 0.27, 0.12, 0.14, 0.12, 0.14, 0.14]
     return [title, _grid(rows, [width * w for w in widths], styles)]
 

@@ -11,9 +11,17 @@ from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from exports.briefing_data import BriefingData, Chart, below_minimum, hotspots, key_figures, resource_summary
+from exports.briefing_data import (
+    BriefingData,
+    Chart,
+    below_minimum,
+    hotspot_rows,
+    hotspots,
+    key_figures,
+    resource_summary,
+)
 from exports.labels import text
-from formats import fmt_int, fmt_num, fmt_pct
+from formats import fmt_int, fmt_num
 from vocab import ASSEMBLY_KINDS, label
 
 # Office on the leaders' Windows machines has YaHei; LibreOffice substitutes Noto CJK.
@@ -204,20 +212,7 @@ def _hotspots(deck, data: BriefingData) -> None:
     if top.empty:
         _text(slide, (MARGIN, BODY_TOP, Inches(8), Inches(0.5)), [text("no_children", lang)], 16)
         return
-    columns = ["rank", "name", "incidents", "per_10k", "open", "disposal_rate", "population"]
-    rows = [[text(c, lang) for c in columns]]
-    rows += [
-        [
-            str(r.rank),
-            r.name,
-            fmt_int(r.incidents),
-            fmt_num(r.per_10k),
-            fmt_int(r.open),
-            fmt_pct(r.disposal_rate),
-            fmt_int(r.population),
-        ]
-        for r in top.itertuples()
-    ]
+    rows = hotspot_rows(top, lang)
     _table(
         slide,
         rows,
