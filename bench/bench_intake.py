@@ -175,7 +175,10 @@ def _section(results: list[dict], load: str) -> str:
         "the previous commit ran (group commit), and answers 201 only after the commit. "
         f"Each backend: {results[0]['events'] // len(results[0]['rates']):,} distinct reports per run, "
         f"{len(results[0]['rates'])} runs on one service, the best run shown (figures of that run). "
-        f"Machine: {os.cpu_count()} cores shared with other work (load average at start: {load}).",
+        f"Machine: {os.cpu_count()} cores shared with other work (load average at start: {load}). "
+        "PostGIS runs on the test server of scripts/start-postgis (fsync and synchronous_commit off), so its "
+        "commits are cheaper than on a durable production server. Roll-up counts of a batch are summed and "
+        "written with one statement per table (queries.rollups.batched_counts).",
         "",
         "| backend | events | 201 | other | rows stored | events/s, best run | each run | p50 ms | p95 ms "
         "| service CPU ms/event | roll-ups = recount | clients |",

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from errors import CityOpsError, DatabaseUnavailable
+from queries.rollups import batched_counts
 
 log = logging.getLogger("intake.writer")
 
@@ -133,7 +134,7 @@ class Writer:
 
     def _run_jobs(self, jobs: list[Job]) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        with self._engine.begin() as conn:
+        with self._engine.begin() as conn, batched_counts(conn):
             for job in jobs:
                 try:
                     outcomes.append((True, job(conn)))

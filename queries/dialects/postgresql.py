@@ -7,6 +7,7 @@ import io
 
 import pandas as pd
 import sqlalchemy as sa
+from psycopg2.extras import execute_values
 from sqlalchemy.dialects.postgresql import insert as _insert
 
 from queries.dialects.common import plain_rows
@@ -37,3 +38,19 @@ def analyze(conn: sa.Connection) -> None:
     """
     with conn.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as own:
         own.exec_driver_sql("VACUUM ANALYZE")
+
+
+def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Add each row's n to the count with its key, inserting the keys not there yet.
+
+    One statement for all rows (psycopg2's execute_values): an executemany would be a round trip
+    per row, and the intake writes some 30 counts per batch of incidents.
+    """
+    columns = list(rows[0])
+    key = ", ".join(c.name for c in table.primary_key.columns)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES %s "  # noqa: S608 - names from the schema
+        f"ON CONFLICT ({key}) DO UPDATE SET n = {table.name}.n + EXCLUDED.n"
+    )
+    cursor = conn.connection.driver_connection.cursor()
+    execute_values(cursor, sql, [tuple(r[c] for c in columns) for r in rows], page_size=len(rows))

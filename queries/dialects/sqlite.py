@@ -27,6 +27,23 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk
         cursor.executemany(sql, rows[start : start + chunk])
 
 
+_ADD_COUNTS: dict[str, sa.Insert] = {}
+
+
+def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    """Add each row's n to the count with its key, inserting the keys not there yet.
+
+    INSERT ... ON CONFLICT DO UPDATE run as an executemany (in-process, so no round trips); the
+    statement is built once per table, as building it costs more than running it.
+    """
+    if table.name not in _ADD_COUNTS:
+        statement = _insert(table)
+        key = [c.name for c in table.primary_key.columns]
+        _ADD_COUNTS[table.name] = statement.on_conflict_do_update(
+            index_elements=key, set_={"n": table.c.n + statement.excluded.n})
+    conn.execute(_ADD_COUNTS[table.name], rows)
+
+
 def analyze(conn: sa.Connection) -> None:
     """Refresh the planner's statistics (SQLite can otherwise pick a slow index)."""
     conn.exec_driver_sql("ANALYZE")
