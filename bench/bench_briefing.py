@@ -26,6 +26,7 @@ import pandas as pd  # noqa: E402
 from clock import epoch_hour, hour_start  # noqa: E402
 from exports.briefing import build_pack  # noqa: E402
 from exports.figures import close_browser  # noqa: E402
+from exports.provenance import ExportView  # noqa: E402
 from queries.engine import make_engine  # noqa: E402
 from queries.incidents import Window, latest_incidents  # noqa: E402
 from settings import get_settings  # noqa: E402
@@ -51,7 +52,7 @@ def window_ending_at_data(engine, hours: int) -> Window:
 
 def timed_build(engine, code: str, hours: int) -> dict:
     started = time.perf_counter()
-    pack = build_pack(engine, code, window=window_ending_at_data(engine, hours))
+    pack = build_pack(engine, ExportView(code, window_ending_at_data(engine, hours)))
     total = time.perf_counter() - started
     t = pack.timings
     return {

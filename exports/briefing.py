@@ -8,12 +8,19 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from exports.briefing_data import collect, incident_charts, key_figures, map_chart, render_charts, resource_charts
+from exports.briefing_data import (
+    BriefingData,
+    collect,
+    incident_charts,
+    key_figures,
+    map_chart,
+    render_charts,
+    resource_charts,
+)
 from exports.briefing_pdf import pack_pdf
 from exports.briefing_pptx import pack_pptx
 from exports.labels import text
-from exports.provenance import Provenance
-from queries.incidents import NO_FILTERS, Filters, Window
+from exports.provenance import ExportView, Provenance
 
 Progress = Callable[[float, str], None]
 PDF_MIME = "application/pdf"
@@ -42,22 +49,15 @@ def _noop(fraction: float, message: str) -> None:
 
 
 def build_pack(
-    engine: Engine,
-    scope_code: str,
-    *,
-    window: Window,
-    filters: Filters = NO_FILTERS,
-    window_key: str | None = None,
-    scenario: str | None = None,
-    lang: str = "zh",
-    progress: Progress | None = None,
+    engine: Engine, view: ExportView, *, progress: Progress | None = None, data: BriefingData | None = None
 ) -> BriefingPack:
-    """Gather, render and lay out the pack; `progress(fraction, message)` follows each step."""
-    step, timings, started = progress or _noop, {}, time.perf_counter()
+    """Gather (unless `data` was read already), render and lay out the pack for the view.
+
+    `progress(fraction, message)` follows each step.
+    """
+    step, timings, started, lang = progress or _noop, {}, time.perf_counter(), view.lang
     step(0.02, "读取数据" if lang == "zh" else "Reading the figures")
-    data = collect(
-        engine, scope_code, window=window, filters=filters, window_key=window_key, scenario=scenario, lang=lang
-    )
+    data = data or collect(engine, view)
     timings["collect"] = time.perf_counter() - started
     charts_ = [map_chart(data), *incident_charts(data), *resource_charts(data)]
     step(0.25, "生成图表" if lang == "zh" else "Rendering the charts")

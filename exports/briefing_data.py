@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from clock import to_local
 from exports.figures import render_many
 from exports.labels import text
-from exports.provenance import Provenance, provenance_for
+from exports.provenance import ExportView, Provenance, provenance_for
 from exports.static_map import map_figure, scope_map_areas
 from formats import fmt_int, fmt_num, fmt_pct
 from geo import charts
@@ -28,9 +28,6 @@ from geo.resources import (
 from queries.areas import scope_of
 from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
 from queries.incidents import (
-    NO_FILTERS,
-    Filters,
-    Window,
     closed_loop_by_child,
     hourly_counts,
     incident_counts_by,
@@ -74,20 +71,10 @@ class Chart:
     slot: str = "half"
 
 
-def collect(
-    engine: Engine,
-    scope_code: str,
-    *,
-    window: Window,
-    filters: Filters = NO_FILTERS,
-    window_key: str | None = None,
-    scenario: str | None = None,
-    lang: str = "zh",
-) -> BriefingData:
-    """Read every figure of the pack for the scope, window and filters."""
-    provenance = provenance_for(
-        engine, scope_code, window=window, filters=filters, window_key=window_key, scenario=scenario, lang=lang
-    )
+def collect(engine: Engine, view: ExportView) -> BriefingData:
+    """Read every figure of the pack for the view's scope, window and filters."""
+    provenance = provenance_for(engine, view)
+    scope_code, window, filters = view.scope_code, view.window, view.filters
     population = scope_of(engine, scope_code).population
     hourly = hourly_counts(engine, scope_code, window=window, filters=filters)
     hourly["hour_start"] = hourly["hour_start"].map(lambda h: to_local(h).replace(tzinfo=None))

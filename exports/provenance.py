@@ -20,6 +20,18 @@ UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
 @dataclass(frozen=True)
+class ExportView:
+    """What an export shows: the scope, window and filters on screen, the scenario applied, the language."""
+
+    scope_code: str
+    window: Window
+    filters: Filters = NO_FILTERS
+    window_key: str | None = None  # 'today', '24h', ... when the window is a named one
+    scenario: str | None = None
+    lang: str = "zh"
+
+
+@dataclass(frozen=True)
 class Provenance:
     """Where the figures of an export come from; every export file carries it."""
 
@@ -114,30 +126,21 @@ def _safe(part: str) -> str:
     return UNSAFE_FILE_CHARS.sub("_", str(part)).strip(" .")
 
 
-def provenance_for(
-    engine: Engine,
-    scope_code: str,
-    *,
-    window: Window,
-    filters: Filters = NO_FILTERS,
-    window_key: str | None = None,
-    scenario: str | None = None,
-    lang: str = "zh",
-) -> Provenance:
-    """The provenance of figures read now for a scope, window and filters."""
-    path = ancestors_of(engine, scope_code)
-    latest = latest_incidents(engine, scope_code, limit=1)
+def provenance_for(engine: Engine, view: ExportView) -> Provenance:
+    """The provenance of figures read now for a view."""
+    path = ancestors_of(engine, view.scope_code)
+    latest = latest_incidents(engine, view.scope_code, limit=1)
     latest_at = pd.Timestamp(latest["reported_at"].iloc[0]).to_pydatetime() if len(latest) else None
     return Provenance(
         scope_code=str(path["code"].iloc[-1]),
         scope_path=tuple(path["name"]),
         level=str(path["level"].iloc[-1]),
-        window=window,
-        window_key=window_key,
-        filters=filters,
+        window=view.window,
+        window_key=view.window_key,
+        filters=view.filters,
         read_at=now_utc(),
         latest_incident=latest_at,
-        scenario=scenario,
+        scenario=view.scenario,
         dataset_note=dataset_facts(engine).get("note"),
-        lang=lang,
+        lang=view.lang,
     )

@@ -7,7 +7,7 @@ import streamlit as st
 from errors import ExportFailed
 from exports import briefing, briefing_data, figures, tables
 from exports.briefing_data import Chart
-from queries.incidents import Filters, Window
+from exports.provenance import ExportView
 from ui import data
 from ui.frame import page_frame
 from ui.i18n import t
@@ -18,36 +18,32 @@ SINGLE_WIDTH = 1000  # pixels of a single chart export (a readable WeChat / slid
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
-def figures_for(scope: str, window: Window, filters: Filters, window_key: str, lang: str):
-    """The pack's figures for a view, read once a minute at most."""
-    return briefing_data.collect(
-        data.get_engine(), scope, window=window, filters=filters, window_key=window_key, lang=lang
-    )
+def figures_for(view: ExportView):
+    """The pack's figures for a view, read once a minute at most (the preview and the pack share them)."""
+    return briefing_data.collect(data.get_engine(), view)
 
 
-def _view_key(state: ViewState) -> tuple:
-    return state.scope, state.window, state.filters(), state.lang, state.time_window()
+def export_view(state: ViewState) -> ExportView:
+    return ExportView(state.scope, state.time_window(), state.filters(), window_key=state.window, lang=state.lang)
 
 
 def _build(state: ViewState) -> None:
     with st.status(t("brief_building"), expanded=True) as status:
         bar = st.progress(0.0)
         try:
+            view = export_view(state)
             pack = briefing.build_pack(
                 data.get_engine(),
-                state.scope,
-                window=state.time_window(),
-                filters=state.filters(),
-                window_key=state.window,
-                lang=state.lang,
+                view,
                 progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                data=figures_for(view),
             )
         except ExportFailed as exc:
             status.update(label=t("brief_failed"), state="error")
             st.error(str(exc))
             return
         status.update(label=t("brief_ready"), state="complete", expanded=False)
-    st.session_state[PACK_KEY] = (_view_key(state), pack)
+    st.session_state[PACK_KEY] = (view, pack)
 
 
 def pack_section(state: ViewState) -> None:
@@ -56,7 +52,7 @@ def pack_section(state: ViewState) -> None:
     if st.button(t("brief_build"), type="primary", icon=":material/description:", key="brief-build"):
         _build(state)
     key, pack = st.session_state.get(PACK_KEY, (None, None))
-    if pack is None or key != _view_key(state):
+    if pack is None or key != export_view(state):
         return
     left, right, info = st.columns([1, 1, 3])
     left.download_button(
@@ -94,7 +90,7 @@ def _image(chart: Chart, provenance, fmt: str):
 def chart_section(state: ViewState) -> None:
     st.subheader(t("brief_charts"))
     st.caption(t("brief_chart_note"))
-    facts = figures_for(state.scope, state.time_window(), state.filters(), state.window, state.lang)
+    facts = figures_for(export_view(state))
     charts = [
         briefing_data.map_chart(facts),
         *briefing_data.incident_charts(facts),

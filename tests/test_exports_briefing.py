@@ -17,6 +17,7 @@ from pptx import Presentation
 
 from clock import now_utc
 from exports.briefing import build_pack
+from exports.provenance import ExportView
 from queries.areas import ancestors_of
 from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
 from queries.incidents import Window, incident_counts_by_child, incident_totals
@@ -51,7 +52,7 @@ def _busiest_community(engine) -> str:
 def _build(engine, code: str, name: str, lang: str = "zh") -> dict:
     window, steps = _window(), []
     pack = build_pack(
-        engine, code, window=window, lang=lang, progress=lambda fraction, message: steps.append((fraction, message))
+        engine, ExportView(code, window, lang=lang), progress=lambda fraction, text: steps.append((fraction, text))
     )
     folder = ARTIFACTS / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -207,7 +208,7 @@ def test_english_pack_for_a_grid_cell(demo_engines):
     engine = demo_engines("sqlite")
     with engine.connect() as conn:
         grid = conn.execute(sa.select(incident.c.grid_code).order_by(incident.c.grid_code).limit(1)).scalar_one()
-    pack = build_pack(engine, grid, window=_window(), lang="en")
+    pack = build_pack(engine, ExportView(grid, _window(), lang="en"))
     slides = _pptx_slides(pack.pptx)
     assert len(slides) == PAGES
     assert "Cityoperationsbriefing" in slides[0] and f"({grid})" in slides[0]

@@ -15,7 +15,7 @@ from PIL import Image
 from clock import now_utc
 from exports import static_map
 from exports.figures import render_many, with_provenance
-from exports.provenance import provenance_for
+from exports.provenance import ExportView, provenance_for
 from geo import charts, print_map
 from queries.incidents import Window, incident_counts_by, incident_counts_by_child
 from vocab import CATEGORIES, LEVEL_LABELS, label
@@ -50,7 +50,7 @@ def category_chart(demo_engines):
     counts = incident_counts_by(engine, "330200", "category", window=_window())
     labels = {c: label(CATEGORIES, c) for c in counts["category"]}
     figure = charts.incidents_bar(counts, "category", "各类事件数量", labels)
-    provenance = provenance_for(engine, "330200", window=_window())
+    provenance = provenance_for(engine, ExportView("330200", _window()))
     stamped = with_provenance(figure, provenance, width=900)
     files = {fmt: render_many([stamped], fmt, width=900, height=700, scale=2)[0] for fmt in ("png", "svg", "pdf")}
     return counts, labels, provenance, files
@@ -133,7 +133,7 @@ def test_map_extent_is_true_to_scale():
 @pytest.fixture(scope="module")
 def district_map(demo_engines):
     engine = demo_engines("sqlite")
-    provenance = provenance_for(engine, "330212", window=_window())
+    provenance = provenance_for(engine, ExportView("330212", _window()))
     areas = static_map.scope_map_areas(engine, "330212", window=_window())
     figure = static_map.map_figure(areas, provenance)
     png, svg = (render_many([figure], fmt, scale=1)[0] for fmt in ("png", "svg"))

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from clock import now_utc
-from exports.provenance import Provenance, provenance_for
+from exports.provenance import ExportView, Provenance, provenance_for
 from exports.tables import csv_bytes, neutralise, xlsx_bytes
 from queries.incidents import Filters, Window, incident_counts_by_child
 from queries.schema import area, incident
@@ -128,7 +128,7 @@ def test_provenance_for_a_community(engine):
         latest = conn.execute(
             sa.select(sa.func.max(incident.c.reported_at)).where(incident.c.community_code == code)
         ).scalar_one()
-    provenance = provenance_for(engine, code, window=_window())
+    provenance = provenance_for(engine, ExportView(code, _window()))
     assert provenance.scope_path == (city, *names)
     assert provenance.level == "community"
     assert pd.Timestamp(provenance.latest_incident) == pd.Timestamp(latest)
