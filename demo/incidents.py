@@ -36,7 +36,15 @@ HOTSPOT_SHARE, HOTSPOT_BOOST = 0.03, 6.0
 UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving
 
 
-def _choice(mix: dict, count: int, rng) -> np.ndarray:
+# Mean hours of a lifecycle step after the one before it (exponential delays); the resolve step
+# is lognormal around the priority's HANDLING_MEDIAN_HOURS. The simulator draws the same ones.
+STEP_MEAN_HOURS = {"dispatch": 0.15, "handle": 0.35, "close": 1.2, "void": 0.5, "park": 2.0, "resolve_escalated": 1.0}
+RESOLVE_SIGMA = 0.8
+NORMAL_PATH = ("dispatch", "handle", "resolve", "close")
+
+
+def draw(mix: dict, count: int, rng) -> np.ndarray:
+    """`count` keys of a {key: share} mix drawn at random."""
     keys = np.array(list(mix))
     p = np.array(list(mix.values()), dtype=float)
     return keys[rng.choice(keys.size, size=count, p=p / p.sum())]
@@ -55,29 +63,41 @@ def _report_times(start: datetime, end: datetime, rng) -> np.ndarray:
     return np.sort(times)
 
 
-def _grid_weights(grids: pd.DataFrame, rng) -> np.ndarray:
-    weight = grids["population"].to_numpy(float)
+def grid_weights(population, rng) -> np.ndarray:
+    """How likely each grid is to report an incident: its population, a few hotspots boosted."""
+    weight = np.asarray(population, dtype=float)
     hotspot = rng.random(weight.size) < HOTSPOT_SHARE
     return weight * np.where(hotspot, HOTSPOT_BOOST, 1.0)
+
+
+def side_state_mix() -> dict[str, float]:
+    """Shares of incidents that leave the normal path (voided, parked, escalated) and of those that do not."""
+    return {"none": 1 - sum(SIDE_STATE_SHARE.values()), **SIDE_STATE_SHARE}
+
+
+def normal_path_hours(priority, rng) -> dict[str, np.ndarray]:
+    """Hours after the report at which each incident is dispatched, handled, resolved and closed."""
+    n = len(priority)
+    dispatch = rng.exponential(STEP_MEAN_HOURS["dispatch"], n)
+    handle = dispatch + rng.exponential(STEP_MEAN_HOURS["handle"], n)
+    median = np.array([HANDLING_MEDIAN_HOURS[p] for p in priority])
+    resolve = handle + median * rng.lognormal(0.0, RESOLVE_SIGMA, n)
+    close = resolve + rng.exponential(STEP_MEAN_HOURS["close"], n)
+    return {"dispatch": dispatch, "handle": handle, "resolve": resolve, "close": close}
 
 
 def _lifecycle(reported: np.ndarray, priority: np.ndarray, now: datetime, rng) -> dict:
     """Timestamps of each step, NaT where the step has not happened (yet) by `now`."""
     n = reported.size
-    # step delays in hours, exponential with these means (the simulator draws the same ones)
-    hours = lambda mean: (rng.exponential(mean, n) * 3600e9).astype("timedelta64[ns]")  # noqa: E731
-    dispatched = reported + hours(0.15)
-    handling = dispatched + hours(0.35)
-    median = np.array([HANDLING_MEDIAN_HOURS[p] for p in priority])
-    hours_to_resolve = median * rng.lognormal(0.0, 0.8, n)
-    resolved = handling + (hours_to_resolve * 3600e9).astype("timedelta64[ns]")
-    closed = resolved + hours(1.2)
-    due = reported + (np.array([DUE_HOURS[p] for p in priority]) * 3600e9).astype("timedelta64[ns]")
-    side = _choice({"none": 1 - sum(SIDE_STATE_SHARE.values()), **SIDE_STATE_SHARE}, n, rng)
+    later = lambda hours: (hours * 3600e9).astype("timedelta64[ns]")  # noqa: E731
+    path = normal_path_hours(priority, rng)
+    dispatched, handling, resolved, closed = (reported + later(path[step]) for step in NORMAL_PATH)
+    due = reported + later(np.array([DUE_HOURS[p] for p in priority]))
+    side = draw(side_state_mix(), n, rng)
     nat = np.datetime64("NaT")
     steps = {"dispatched_at": dispatched, "handling_at": handling, "resolved_at": resolved, "closed_at": closed}
-    voided = np.where(side == "voided", reported + hours(0.5), nat)
-    parked = np.where(side == "parked", handling + hours(2.0), nat)
+    voided = np.where(side == "voided", reported + later(rng.exponential(STEP_MEAN_HOURS["void"], n)), nat)
+    parked = np.where(side == "parked", handling + later(rng.exponential(STEP_MEAN_HOURS["park"], n)), nat)
     escalated = np.where(side == "escalated", due, nat)
     for name in steps:  # a voided incident stops at once; a parked one after handling starts
         stop = (side == "voided") | ((side == "parked") & (name in ("resolved_at", "closed_at")))
@@ -108,15 +128,15 @@ def generate_incidents(grids: pd.DataFrame, start: datetime, end: datetime, seed
     rng = np.random.default_rng(seed)
     reported = _report_times(start, end, rng)
     n = reported.size
-    picked = rng.choice(len(grids), size=n, p=(w := _grid_weights(grids, rng)) / w.sum())
+    picked = rng.choice(len(grids), size=n, p=(w := grid_weights(grids["population"], rng)) / w.sum())
     lon, lat = points_in_polygons(grids.geometry.values, picked, rng)
-    priority = _choice(PRIORITY_MIX, n, rng)
-    category = _choice(CATEGORY_MIX, n, rng)
+    priority = draw(PRIORITY_MIX, n, rng)
+    category = draw(CATEGORY_MIX, n, rng)
     steps = _lifecycle(reported, priority, end, rng)
     frame = pd.DataFrame(
         {
             "external_id": [f"NB-DEMO-{seed}-{i:08d}" for i in range(n)],
-            "source": _choice(SOURCE_MIX, n, rng),
+            "source": draw(SOURCE_MIX, n, rng),
             "category": category,
             "priority": priority,
             "status": _status(steps, n),

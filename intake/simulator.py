@@ -30,13 +30,15 @@ import numpy as np
 from clock import now_utc, to_local
 from demo.incidents import (
     CATEGORY_MIX,
-    HANDLING_MEDIAN_HOURS,
-    HOTSPOT_BOOST,
-    HOTSPOT_SHARE,
     HOURLY_RHYTHM,
+    NORMAL_PATH,
     PRIORITY_MIX,
-    SIDE_STATE_SHARE,
     SOURCE_MIX,
+    STEP_MEAN_HOURS,
+    draw,
+    grid_weights,
+    normal_path_hours,
+    side_state_mix,
 )
 from geo.sampling import points_in_polygon
 from vocab import CATEGORIES, DUE_HOURS, label
@@ -75,31 +77,27 @@ class Tally:
 
 
 def _pick(mix: dict, rng: np.random.Generator) -> str:
-    keys = list(mix)
-    p = np.array(list(mix.values()), dtype=float)
-    return keys[rng.choice(len(keys), p=p / p.sum())]
+    return str(draw(mix, 1, rng)[0])
 
 
 def _normal_path(priority: str, rng: np.random.Generator) -> list[tuple[float, str]]:
     """Dispatch, handle, resolve, close: hours after report, drawn as the demo data draws them."""
-    dispatch = rng.exponential(0.15)
-    handle = dispatch + rng.exponential(0.35)
-    resolve = handle + HANDLING_MEDIAN_HOURS[priority] * rng.lognormal(0.0, 0.8)
-    return [(dispatch, "dispatch"), (handle, "handle"), (resolve, "resolve"), (resolve + rng.exponential(1.2), "close")]
+    hours = normal_path_hours([priority], rng)
+    return [(float(hours[step][0]), step) for step in NORMAL_PATH]
 
 
 def _lifecycle(priority: str, rng: np.random.Generator) -> list[tuple[float, str]]:
     """The steps one incident will take, with the demo data's rare void / park / escalate."""
-    side = _pick({"none": 1 - sum(SIDE_STATE_SHARE.values()), **SIDE_STATE_SHARE}, rng)
+    side = _pick(side_state_mix(), rng)
     if side == "voided":
-        return [(rng.exponential(0.5), "void")]
+        return [(rng.exponential(STEP_MEAN_HOURS["void"]), "void")]
     path = _normal_path(priority, rng)
     handle = path[1][0]
     if side == "parked":
-        return [*path[:2], (handle + rng.exponential(2.0), "park")]
+        return [*path[:2], (handle + rng.exponential(STEP_MEAN_HOURS["park"]), "park")]
     if side == "escalated":  # overdue: the supervision office takes it up at the due time
         due = max(DUE_HOURS[priority], handle + 0.01)
-        return [*path[:2], (due, "escalate"), (due + rng.exponential(1.0), "resolve")]
+        return [*path[:2], (due, "escalate"), (due + rng.exponential(STEP_MEAN_HOURS["resolve_escalated"]), "resolve")]
     return path
 
 
@@ -110,7 +108,7 @@ STEPS_TAKEN = {"reported": 0, "dispatched": 1, "handling": 2, "resolved": 3}
 def remaining_steps(state: str, priority: str, rng: np.random.Generator) -> list[tuple[float, str]]:
     """The steps still to take (hours from now) for an incident found open, e.g. after a restart."""
     if state == "escalated":
-        return [(rng.exponential(1.0), "resolve")]
+        return [(rng.exponential(STEP_MEAN_HOURS["resolve_escalated"]), "resolve")]
     if state not in STEPS_TAKEN:  # parked stays parked; closed and voided are final
         return []
     taken = STEPS_TAKEN[state]
@@ -123,9 +121,7 @@ class Stream:
     """Draws incidents like the demo data: grid by population with hotspots, point inside the grid."""
 
     def __init__(self, grids, rng: np.random.Generator, run_id: str) -> None:
-        weight = grids["population"].to_numpy(float).clip(min=1)
-        hotspot = rng.random(weight.size) < HOTSPOT_SHARE
-        weight = weight * np.where(hotspot, HOTSPOT_BOOST, 1.0)
+        weight = grid_weights(grids["population"].clip(lower=1), rng)  # an empty grid can still report
         self._p = weight / weight.sum()
         self._polygons = grids.geometry.values
         self._rng = rng
