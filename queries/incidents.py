@@ -103,16 +103,20 @@ def _pieces(window: Window) -> list[tuple[str, int, int, int]]:
     return pieces
 
 
-def _rollup_sum(rollup: tuple, group: list[str], where: tuple[str, str], window: Window, filters: Filters):
-    """SUM(n) by the group columns where column where[0] == where[1] over the window (see _pieces)."""
+def rollup_sum(rollup: tuple, group: list[str], where: tuple[str, str | list[str]], window: Window,
+               filters: Filters = NO_FILTERS):
+    """SUM(n) by the group columns where column where[0] equals where[1] (or is in it, a list) over the
+    window (see _pieces). rollup: rollups.STATUS_ROLLUP or CLOSE_ROLLUP."""
     hourly, daily, _ = rollup
     parts = []
     for grain, start, end, sign in _pieces(window):
         table, conditions = (daily, _day_conditions(daily, filters, group)) if grain == "day" else \
             (hourly, filters.conditions(hourly))
         c = table.c
+        column, value = c[where[0]], where[1]
+        match = column.in_(value) if isinstance(value, list) else column == value
         parts.append(sa.select(*(c[g] for g in group), (c.n * sign).label("n")).where(
-            c[where[0]] == where[1], c[grain] >= start, c[grain] < end, *conditions))
+            match, c[grain] >= start, c[grain] < end, *conditions))
     rows = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     keys = [rows.c[g] for g in group]
     total = sa.func.sum(rows.c.n)
@@ -138,7 +142,7 @@ def incident_counts_by_child(
         scope = resolve(conn, scope_code)
         children = _children(conn, scope)
         where = ("parent_code", scope.code) if scope.child_level else ("area_code", scope.code)
-        counts = frame(conn, _rollup_sum(STATUS_ROLLUP, ["area_code"], where, window, filters))
+        counts = frame(conn, rollup_sum(STATUS_ROLLUP, ["area_code"], where, window, filters))
     counts = counts.rename(columns={"area_code": "code", "n": "incidents"})
     result = children.merge(counts, on="code", how="left")
     result["incidents"] = result["incidents"].fillna(0).astype(int)
@@ -154,7 +158,7 @@ def incident_counts_by(
         raise InvalidInput(f"Cannot count by '{dimension}': use category, source or status.")
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
-        statement = _rollup_sum(STATUS_ROLLUP, [dimension], ("area_code", scope.code), window, filters)
+        statement = rollup_sum(STATUS_ROLLUP, [dimension], ("area_code", scope.code), window, filters)
         counts = frame(conn, statement.order_by(sa.desc("n")))
     return counts.rename(columns={"n": "incidents"}).astype({"incidents": int})
 
@@ -178,7 +182,7 @@ def hourly_counts(
 
 
 def _status_totals(conn, where: tuple[str, str], keys: list[str], window, filters) -> pd.DataFrame:
-    counts = frame(conn, _rollup_sum(STATUS_ROLLUP, [*keys, "status"], where, window, filters))
+    counts = frame(conn, rollup_sum(STATUS_ROLLUP, [*keys, "status"], where, window, filters))
     if counts.empty:
         return pd.DataFrame(columns=[*keys, "incidents", "closed", "voided", "open"])
     table = counts.groupby([*keys, "status"])["n"].sum().unstack("status", fill_value=0) \
@@ -199,7 +203,7 @@ def _close_figures(conn, scope: Scope, by_child: bool, window: Window, filters: 
         return empty  # only closed incidents have a close time
     where = ("parent_code", scope.code) if by_child else ("area_code", scope.code)
     group = ["area_code", "close_bin", "on_time"] if by_child else ["close_bin", "on_time"]
-    bins = frame(conn, _rollup_sum(CLOSE_ROLLUP, group, where, window, filters))
+    bins = frame(conn, rollup_sum(CLOSE_ROLLUP, group, where, window, filters))
     if bins.empty:
         return empty
     if not by_child:

@@ -14,13 +14,13 @@ from sqlalchemy.engine import Engine
 from clock import now_utc
 from errors import InvalidInput
 from queries.frames import GEOMETRY_WKB, frame, geoframe
-from queries.incidents import Window
+from queries.incidents import Window, rollup_sum
+from queries.rollups import STATUS_ROLLUP
 from queries.schema import (
     area,
     assembly_point,
     hospital,
     hospital_beds,
-    incident_rollup,
     scenario,
     stock,
     supply_depot,
@@ -158,13 +158,9 @@ def _incidents(conn, scope: Scope, areas: pd.DataFrame, window: Window | None) -
         return pd.DataFrame({"community_code": pd.Series(dtype=str), "category": pd.Series(dtype=str),
                              "n": pd.Series(dtype=float)})
     streets = list(areas.loc[areas["level"] == "street", "code"]) or [scope.code[:9]]
-    r = incident_rollup.c
-    h0, h1 = window.hours
-    statement = (sa.select(r.area_code.label("community_code"), r.category, sa.func.sum(r.n).label("n"))
-                 .where(r.parent_code.in_(streets), r.area_code.like(f"{_prefix(scope)}%"),
-                        sa.func.length(r.area_code) == 12, r.hour >= h0, r.hour < h1)
-                 .group_by(r.area_code, r.category))
-    return frame(conn, statement).astype({"n": float})
+    counts = frame(conn, rollup_sum(STATUS_ROLLUP, ["area_code", "category"], ("parent_code", streets), window))
+    counts = counts[counts["area_code"].str.startswith(_prefix(scope))]  # a community scope: only itself
+    return counts.rename(columns={"area_code": "community_code"}).astype({"n": float}).reset_index(drop=True)
 
 
 def _facts(conn, city_code: str) -> dict:

@@ -75,12 +75,18 @@ def test_a_district_scope_gives_the_same_figures_as_the_city_view_of_it(engine):
     assert by_district["population"].sum() == city.population
 
 
-def test_incident_counts_per_community_add_up_to_the_scope_counts(engine):
+@pytest.mark.parametrize("level", ["city", "district", "community"])
+def test_incident_counts_per_community_add_up_to_the_scope_counts(engine, level):
+    community = _busiest_community(engine)[0]
+    scope = {"city": CITY, "district": community[:6], "community": community}[level]
     end = now_utc()
-    window = Window(end - timedelta(days=3), end)
-    baseline = _baseline(engine, CITY, window)
+    window = Window(end - timedelta(days=3, hours=5), end)  # whole days and ragged edges
+    baseline = _baseline(engine, scope, window)
+    assert baseline.incidents["community_code"].str.startswith(scope[:4] if level == "city" else scope).all()
+    if level == "community":
+        assert set(baseline.incidents["community_code"]) == {community}
     mine = baseline.incidents.groupby("category")["n"].sum()
-    theirs = incident_counts_by(engine, CITY, "category", window=window).set_index("category")["incidents"]
+    theirs = incident_counts_by(engine, scope, "category", window=window).set_index("category")["incidents"]
     assert mine.sum() > 0
     assert mine.sort_index().astype(int).to_dict() == theirs.sort_index().to_dict()
 
