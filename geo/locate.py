@@ -40,8 +40,9 @@ class GridLocator:
     def __init__(self, codes: Sequence[str], polygons: Sequence[BaseGeometry], city_name: str) -> None:
         if len(codes) != len(polygons) or not len(codes):
             raise ValueError("GridLocator needs one code per polygon and at least one grid")
-        self._codes = np.asarray(codes, dtype=object)
-        self._polygons = np.asarray(polygons, dtype=object)
+        order = np.argsort(np.asarray(codes, dtype=str), kind="stable")  # a lower index is a lower code
+        self._codes = np.asarray(codes, dtype=object)[order]
+        self._polygons = np.asarray(polygons, dtype=object)[order]
         shapely.prepare(self._polygons)
         self._tree = shapely.STRtree(self._polygons)
         self.city_name = city_name
@@ -56,12 +57,19 @@ class GridLocator:
         minx, miny, maxx, maxy = self.bounds
         return f"long {minx:.3f} to {maxx:.3f}, lat {miny:.3f} to {maxy:.3f} (WGS84)"
 
+    def grid_codes(self, lon, lat) -> np.ndarray:
+        """The grid code of each point, None outside every cell (arrays of WGS84 degrees)."""
+        codes = np.full(len(lon), None, dtype=object)
+        if len(codes):
+            points, cells = self._tree.query(shapely.points(lon, lat), predicate="intersects")
+            # A point on a shared border touches two cells: the lowest code wins, so it is deterministic.
+            order = np.lexsort((cells, points))
+            found, first = np.unique(points[order], return_index=True)
+            codes[found] = self._codes[cells[order][first]]
+        return codes
+
     def _grid_at(self, lon: float, lat: float) -> str | None:
-        hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")
-        if not hits.size:
-            return None
-        # A point on a shared border touches two cells: the lowest code wins, so it is deterministic.
-        return str(min(self._codes[hits]))
+        return self.grid_codes([lon], [lat])[0]
 
     def locate(self, lon: float, lat: float) -> Location:
         """The grid containing the point; InvalidInput naming the city's bounds when outside."""

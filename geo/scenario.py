@@ -38,6 +38,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.geojson_io import city_problems, geometry_problems
+from geo.locate import GridLocator
 from scenario_model import Overrides
 from vocab import BED_TYPES, CODE_LENGTH
 
@@ -111,7 +112,7 @@ class Baseline:
     stock: pd.DataFrame
     incidents: pd.DataFrame
     facts: CityFacts
-    grid_tree: shapely.STRtree = field(repr=False, compare=False, default=None)
+    locator: GridLocator = field(repr=False, compare=False, default=None)  # the scope's cells
 
     @property
     def scope_level(self) -> str:
@@ -140,7 +141,7 @@ def prepare_baseline(*, scope_code: str, areas: pd.DataFrame, grids, assembly: p
                     assembly=_with_metric(assembly.reset_index(drop=True)),
                     hospitals=_with_metric(hospitals.reset_index(drop=True)),
                     stock=_with_metric(stock.reset_index(drop=True)), incidents=incidents.reset_index(drop=True),
-                    facts=facts, grid_tree=shapely.STRtree(shapes))
+                    facts=facts, locator=GridLocator(list(grids["code"]), shapes, city_name=scope_code))
 
 
 @dataclass(frozen=True)
@@ -156,19 +157,9 @@ class Outcome:
     hazard: BaseGeometry | None  # EPSG:4326
 
 
-def _locate(baseline: Baseline, lon, lat) -> np.ndarray:
-    """The grid code each point falls in (None outside the scope's cells)."""
-    codes = np.full(len(lon), None, dtype=object)
-    if len(lon):
-        inputs, cells = baseline.grid_tree.query(shapely.points(lon, lat), predicate="intersects")
-        first = pd.Series(cells, index=inputs).groupby(level=0).first()
-        codes[first.index.to_numpy()] = baseline.grids["code"].to_numpy()[first.to_numpy()]
-    return codes
-
-
 def _placed(baseline: Baseline, rows: pd.DataFrame) -> pd.DataFrame:
     """New facility rows located in their grid cell, in metric coordinates."""
-    grid_codes = _locate(baseline, rows["lon"].to_numpy(), rows["lat"].to_numpy())
+    grid_codes = baseline.locator.grid_codes(rows["lon"].to_numpy(), rows["lat"].to_numpy())
     return _with_metric(rows.assign(grid_code=grid_codes, in_scope=pd.notna(grid_codes), is_new=True))
 
 
