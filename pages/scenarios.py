@@ -49,12 +49,19 @@ def baseline_for(scope: str, window: Window) -> sc.Baseline:
     return sc.prepare_baseline(**scenarios.baseline_inputs(data.get_engine(), scope, city_code=city, window=window))
 
 
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def outcomes(scope: str, window: Window, reference: str, scenario: str) -> tuple[sc.Outcome, sc.Outcome]:
+    """Both sides evaluated once per scope, window and overrides; the summaries at every level share them."""
+    baseline, walk = baseline_for(scope, window), get_settings().walking_distance_m
+    return (sc.evaluate(baseline, parse_overrides(reference), walking_m=walk),
+            sc.evaluate(baseline, parse_overrides(scenario), walking_m=walk))
+
+
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)
 def results(scope: str, window: Window, level: str, reference: str, scenario: str) -> dict:
-    """Both sides evaluated; summaries at `level`, the difference (worse first), totals and supply."""
-    baseline, walk = baseline_for(scope, window), get_settings().walking_distance_m
-    ref = sc.evaluate(baseline, parse_overrides(reference), walking_m=walk)
-    scn = sc.evaluate(baseline, parse_overrides(scenario), walking_m=walk)
+    """Summaries of both sides at `level`, the difference (worse first), totals and supply."""
+    baseline = baseline_for(scope, window)
+    ref, scn = outcomes(scope, window, reference, scenario)
     scen_table = sc.summarise(baseline, scn, level)
     diff = sc.compare(sc.summarise(baseline, ref, level), scen_table)
     supply = sc.supply(ref, baseline).merge(sc.supply(scn, baseline)[["item", "days_of_supply"]], on="item",
