@@ -21,3 +21,12 @@ def fmt_pct(value, digits: int = 1) -> str:
 
 def fmt_num(value, digits: int = 1) -> str:
     return MISSING if _missing(value) else f"{value:,.{digits}f}"
+
+
+# Code points from the CJK radicals up: Chinese characters and full-width punctuation.
+CJK_START = 0x2E80
+
+
+def text_em(text: str, latin: float = 0.56) -> float:
+    """A text's width in ems: a Chinese character is about one em wide, a Latin one about `latin` em."""
+    return sum(1.0 if ord(ch) >= CJK_START else latin for ch in str(text))

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from errors import ExportFailed
 from exports.labels import text
 from exports.provenance import Provenance
+from formats import text_em
 from settings import get_settings
 
 MIME_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
@@ -33,8 +34,7 @@ _BROWSER_LOCK = threading.Lock()
 
 
 def _text_px(text: str, size: int) -> float:
-    # CJK glyphs are about one em wide, Latin ones a little over half
-    return sum(size if ord(ch) >= 0x2E80 else 0.56 * size for ch in text)
+    return size * text_em(text)
 
 
 def wrap_parts(parts: list[str], max_px: float, size: int, joiner: str = " | ") -> list[str]:

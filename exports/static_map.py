@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import plotly.graph_objects as go
 from sqlalchemy.engine import Engine
 
 from exports.figures import wrap_parts
 from exports.labels import text
 from exports.provenance import Provenance
+from formats import text_em
 from geo.charts import FONT
-from geo.layers import class_breaks, legend_entries
+from geo.layers import class_breaks, class_index, legend_entries
 from geo.print_map import label_points, ring_paths, scale_bar, true_scale_extent
 from queries.areas import children_of
 from queries.incidents import NO_FILTERS, Filters, Window, incident_counts_by_child
@@ -48,9 +48,7 @@ def class_labels(breaks: list[float]) -> list[str]:
 
 def _class_traces(areas: gpd.GeoDataFrame) -> list[go.Scatter]:
     breaks = class_breaks(areas["incidents"])
-    index = np.minimum(
-        np.searchsorted(np.array(breaks), areas["incidents"].to_numpy(float), side="left"), len(breaks) - 1
-    )
+    index = class_index(areas["incidents"], breaks)
     colors = [color for _, color in legend_entries(breaks)]
     traces = []
     for i, (name, color) in enumerate(zip(class_labels(breaks), colors, strict=True)):
@@ -87,7 +85,7 @@ def _class_traces(areas: gpd.GeoDataFrame) -> list[go.Scatter]:
 def _label_trace(areas: gpd.GeoDataFrame, bounds: tuple[float, float, float, float]) -> go.Scatter:
     """Names of the areas big enough on the map to hold them (small ones would overlap their
     neighbours' names; the hotspots table names every area)."""
-    text_px = areas["name"].map(lambda n: LABEL_SIZE * sum(1 if ord(c) >= 0x2E80 else 0.6 for c in n))
+    text_px = areas["name"].map(lambda n: LABEL_SIZE * text_em(n, latin=0.6))
     named, points = label_points(areas, bounds, _plot_px(), text_px, LABEL_SIZE)
     return go.Scatter(
         x=points.x,

@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from exports.provenance import Provenance
+from formats import text_em
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice/WPS (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -105,5 +106,5 @@ def _fit_columns(sheet, frame: pd.DataFrame) -> None:
     for index, column in enumerate(frame.columns, start=1):
         sample = [str(column), *frame[column].head(200).map(str)]
         # CJK characters are about twice as wide as Latin ones in a spreadsheet cell
-        width = max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in s) for s in sample)
+        width = max(2 * text_em(s, latin=0.5) for s in sample)
         sheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, width + 2))

@@ -9,13 +9,15 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from formats import text_em
+
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 BLUE, RED, AMBER, GREY = "#1d4ed8", "#dc2626", "#f59e0b", "#9ca3af"
 
 
 def _label_width(labels) -> int:
     """Pixels the widest label needs at 14 px (CJK about one em, Latin a little over half)."""
-    return max((sum(14 if ord(ch) >= 0x2E80 else 8 for ch in str(t)) for t in labels), default=0)
+    return round(max((14 * text_em(t, latin=8 / 14) for t in labels), default=0))
 
 
 def _style(figure: go.Figure, title: str, height: int = 360, *, left_labels=None, bottom: int = 30) -> go.Figure:

@@ -43,9 +43,15 @@ def _nice(value: float) -> float:
     return float(math.ceil(value / step) * step)
 
 
+def class_index(values, breaks: list[float]) -> np.ndarray:
+    """The class of each value: the first break at or above it (missing counts as 0; above the last -> last)."""
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").fillna(0).to_numpy(float)
+    return np.minimum(np.searchsorted(np.array(breaks), numbers, side="left"), max(len(breaks) - 1, 0))
+
+
 def class_colors(values: pd.Series, breaks: list[float]) -> list[list[int]]:
     """The colour of each value's class (RGBA)."""
-    index = np.searchsorted(np.array(breaks), pd.to_numeric(values, errors="coerce").fillna(0), side="left")
+    index = class_index(values, breaks)
     palette = SEQUENTIAL[-len(breaks):] if len(breaks) <= len(SEQUENTIAL) else SEQUENTIAL
     return [[*palette[min(i, len(palette) - 1)], 190] for i in index]
 

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clock import local_zone, now_utc, to_local
 from errors import CityOpsError, Conflict, DatabaseUnavailable, InvalidInput, NotFound, SpatialiteMissing
+from formats import CJK_START
 from geo.locate import GridLocator
 from intake.limits import BodyLimit
 from intake.schemas import (
@@ -289,7 +290,7 @@ def _contact_name(body: ServiceRequestIn) -> str | None:
     if not parts:
         return None
     # Chinese names are written family name first with no space; others given name first.
-    if all(ord(ch) > 0x2E80 for p in parts for ch in p):
+    if all(ord(ch) >= CJK_START for p in parts for ch in p):
         return "".join(parts)
     return " ".join(p for p in (body.first_name, body.last_name) if p)
 

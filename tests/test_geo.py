@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry import box
 
 from demo.allocate import allocate
+from formats import text_em
 from geo import layers
 from geo.crs import gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from geo.partition import partition
@@ -94,3 +95,17 @@ def test_resource_summaries_by_hand():
                           "daily_need_per_1000": [5.0, 5.0]})
     row = stock_by_item(stock, population=2000).iloc[0]
     assert row["quantity"] == 100 and row["days_of_supply"] == pytest.approx(10.0) and row["below_min"]
+
+
+def test_class_index_puts_each_value_in_the_first_class_whose_break_reaches_it():
+    breaks = [5.0, 10.0, 20.0]
+    values = pd.Series([0, 5, 5.5, 10, 19, 20, 400, None])
+    assert layers.class_index(values, breaks).tolist() == [0, 0, 1, 1, 2, 2, 2, 0]
+    colors = layers.class_colors(values, breaks)
+    assert colors[0] == colors[1] != colors[2] and colors[-2] == colors[-3]
+
+
+def test_text_width_counts_a_chinese_character_as_one_em_and_latin_as_less():
+    assert text_em("宁波市") == 3
+    assert text_em("Ningbo", latin=0.5) == 3
+    assert text_em("鄞州 Yinzhou", latin=0.5) == 2 + 0.5 * 8

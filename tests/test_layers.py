@@ -67,3 +67,4 @@ def test_the_import_parser_sees_every_form():
         "    import pages.overview\n"
     )
     assert imported_modules(source, "geo") == {"streamlit", "ui", "geo", "importlib", "sqlalchemy", "pages"}
+

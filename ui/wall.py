@@ -170,7 +170,7 @@ def base_deck(figures: Figures, view: pdk.ViewState, scale: float = 1.0) -> tupl
     """The choropleth; its spec changes only when an area changes class (so it is rarely re-sent)."""
     children = figures.children
     breaks = build.class_breaks(children["incidents"])
-    upper = np.array(breaks)[np.minimum(np.searchsorted(breaks, children["incidents"]), len(breaks) - 1)]
+    upper = np.array(breaks)[build.class_index(children["incidents"], breaks)]
     shaded = children.assign(shade=upper)
     layer = build.choropleth_layer(shaded, "shade", shaded["name"], breaks)
     return _still(build.deck([_scaled(layer, scale, line_width_min_pixels=1.5)], view)), breaks
