@@ -37,14 +37,15 @@ def seed_command(args: argparse.Namespace) -> int:
 
 def upgrade_command(args: argparse.Namespace) -> int:
     from queries.engine import make_engine
-    from queries.rollups import upgrade_rollups
+    from queries.upgrade import upgrade
     from settings import get_settings
 
     engine = make_engine(args.database_url)
     started = time.perf_counter()
-    if upgrade_rollups(engine, get_settings().city_code):
-        print(f"upgraded the roll-ups of {engine.url.render_as_string(hide_password=True)} "
-              f"in {time.perf_counter() - started:.1f} s")
+    done = upgrade(engine, get_settings().city_code)
+    if done:
+        print(f"upgraded {engine.url.render_as_string(hide_password=True)} in {time.perf_counter() - started:.1f} s: "
+              + "; ".join(done))
     return 0
 
 

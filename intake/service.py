@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,11 +40,11 @@ from queries.intake import (
     IncidentDraft,
     RequestQuery,
     create_incident,
-    ensure_tables,
     service_request,
     service_requests,
     transition_incident,
 )
+from queries.upgrade import require_current
 from settings import get_settings
 from vocab import (
     CATEGORIES,
@@ -104,8 +105,14 @@ def _errors(*codes: int) -> dict:
 async def lifespan(app: FastAPI):
     settings = get_settings()
     engine = make_engine(app.state.database_url or settings.database_url)
-    check_reachable(engine)
-    ensure_tables(engine)
+    try:
+        check_reachable(engine)
+        require_current(engine)
+    except CityOpsError as exc:
+        # Nothing is open yet. Exit with the one line that says what to do: a lifespan error would
+        # reach the log as Starlette's full traceback.
+        log.error("the intake service cannot start: %s", exc)
+        os._exit(3)
     city = scope_of(engine, settings.city_code)
     grids = area_geometries(engine, settings.city_code, "grid")
     app.state.engine, app.state.city_code = engine, settings.city_code

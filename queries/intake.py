@@ -80,11 +80,6 @@ class Created:
     created: bool
 
 
-def ensure_tables(engine: Engine) -> None:
-    """Create the intake's own table (lifecycle steps) in a database built before it existed."""
-    incident_step.create(engine, checkfirst=True)
-
-
 def _columns():
     return [incident.c[name] for name in REQUEST_COLUMNS]
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from clock import now_utc
 from demo.city import build_areas
 from demo.incidents import generate_incidents
-from errors import UnknownArea
-from queries import areas, facilities, loaders, rollups, schema
+from errors import DatabaseUnavailable, UnknownArea
+from queries import areas, facilities, loaders, rollups, schema, upgrade
 from queries import incidents as qi
 from queries.engine import make_engine
 from queries.incidents import Filters, Window
@@ -540,27 +540,32 @@ def test_batched_counts_write_nothing_when_the_block_fails(backend, tmp_path):
     assert sorted(got["area_code"]) == sorted(["G", "C", "S", "D", CITY]) and (got["n"] == 2).all()
 
 
-def test_upgrade_gives_an_older_database_the_daily_rollups(backend, tmp_path):
+def test_one_upgrade_brings_an_older_database_up_to_date(backend, tmp_path):
     engine = make_engine(new_database(backend, tmp_path))
     create_schema(engine)
     areas_ = build_areas(7)
     end = datetime(2026, 3, 1, 12, 30)
     sample = generate_incidents(areas_[areas_["level"] == "grid"].reset_index(drop=True),
-                                end - timedelta(days=2), end, seed=5).head(300)
+                                end - timedelta(days=2), end, seed=5).head(200)
     with engine.begin() as conn:
         loaders.write_incidents(conn, sample)
         rollups.rebuild(conn, CITY)
     expected = read_rollups(engine)
-    with engine.begin() as conn:  # as an earlier version left it: no daily tables
-        for table in (schema.incident_rollup_day, schema.incident_close_rollup_day):
+    with engine.begin() as conn:  # as an earlier version left it: no step log, no daily roll-ups
+        for table in (schema.incident_step, schema.incident_rollup_day, schema.incident_close_rollup_day):
             table.drop(conn)
     with engine.connect() as conn:
         assert not rollups.rollups_current(conn)
-    assert rollups.upgrade_rollups(engine, CITY) is True
+    with pytest.raises(DatabaseUnavailable, match="cli.py upgrade"):
+        upgrade.require_current(engine)
+    done = upgrade.upgrade(engine, CITY)
+    assert "created table incident_step" in done and any("roll-ups" in step for step in done)
+    upgrade.require_current(engine)  # no error now
+    assert upgrade.missing_tables(engine) == []
     got = read_rollups(engine)
-    for name, frame in expected.items():
+    for name, frame in expected.items():  # the daily roll-ups are counted, not just created
         pd.testing.assert_frame_equal(got[name], frame, check_dtype=False)
-    assert rollups.upgrade_rollups(engine, CITY) is False  # already current: nothing to do
+    assert upgrade.upgrade(engine, CITY) == []  # current: nothing to do
 
 
 def test_medians_from_close_bins_interpolate_inside_the_median_bin():
