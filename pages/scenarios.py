@@ -91,7 +91,7 @@ def _saved_bar(state: ViewState) -> str:
     current = st.session_state.get(LOADED)
     left, load, delete, right = st.columns([3, 1, 1, 3], vertical_alignment="bottom")
     chosen = left.selectbox(t("scn_saved"), names, index=names.index(current) if current in names else None,
-                            key="scn-saved")
+                            key="scn-saved", placeholder=t("scn_pick_saved") if names else t("scn_no_saved"))
     if load.button(t("scn_load"), disabled=chosen is None, key="scn-load", width="stretch"):
         st.session_state[LOADED] = None
         st.session_state[FLASH] = t("scn_loaded") + chosen
@@ -114,10 +114,12 @@ def _tiles(res: dict) -> None:
     ref, scn = res["ref"], res["scn"]
     tiles = ROWS[0], ROWS[2], ROWS[4], ROWS[7]
     for column, (key, label, fmt) in zip(st.columns(len(tiles)), tiles, strict=True):
+        # the long coverage label does not fit a quarter-width tile: a short one, the full one as help
+        label, help_text = (("scn_coverage_tile", t(label)) if key == "coverage" else (label, None))
         delta = scn[key] - ref[key]
         shown = None if pd.isna(delta) or delta == 0 else fmt_change(key, fmt, delta)
         worse_when_up = not sc.HIGHER_IS_BETTER.get(key, False)
-        column.metric(t(label), fmt(scn[key]), delta=shown,
+        column.metric(t(label), fmt(scn[key]), delta=shown, help=help_text,
                       delta_color="inverse" if worse_when_up else "normal", border=True)
 
 

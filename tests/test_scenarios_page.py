@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from geo.scenario import METRIC_CRS, evaluate, prepare_baseline, totals
 from queries import scenarios as q
 from queries.areas import area_geometries, children_of
+from queries.facilities import assembly_points_in_scope
 from scenario_model import Overrides
 from settings import get_settings
 from tests.support import demo_engine
@@ -140,3 +141,31 @@ def test_city_scope_lists_every_community_but_maps_streets(page_on, writable):
     communities = area_geometries(writable, get_settings().city_code, "community")
     assert len(app.dataframe[2].value) == len(communities)
     assert any(c.value == "统计层级: 街道(镇)" for c in app.caption)  # 3,000 polygons would be too heavy
+
+
+def _capacity_form(app: AppTest):
+    """The number input and Set button of the 'change a capacity' form."""
+    value = next(n for n in app.number_input if n.key.startswith("scn-capacity-value-"))
+    button = next(b for b in app.button if b.label == "设定" and b.form_id.startswith("scn-capacity-"))
+    return value, button
+
+
+def test_changing_a_capacity_needs_a_value_and_moves_the_shortfall_by_it(page_on, writable):
+    app = page_on(scope=DISTRICT)
+    shortfall = _tiles(app)["避难容量缺口(人)"]
+    value, button = _capacity_form(app)
+    assert value.value is None  # no made-up default that a hurried click would apply
+    app = button.click().run()
+    assert any("请先输入新数值" in w.value for w in app.warning)
+    assert _tiles(app)["避难容量缺口(人)"] == shortfall
+    point = next(s for s in app.selectbox if s.label == "应急避难场所")
+    code = point.value
+    points = assembly_points_in_scope(writable, DISTRICT).set_index("code")
+    value, button = _capacity_form(app)
+    value.set_value(0)
+    app = button.click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    before = int(shortfall.replace(",", ""))
+    assert before > 0  # the district is short of places, so every place lost adds to the shortfall
+    lost = int(points.loc[code, "capacity"]) if points.loc[code, "status"] == "open" else 0
+    assert _tiles(app)["避难容量缺口(人)"] == f"{before + lost:,}"

@@ -65,24 +65,38 @@ def _point_names(baseline: Baseline) -> dict[str, str]:
     return dict(zip(a["code"], a["name"] + " (" + a["code"] + ")", strict=True))
 
 
+def _current_capacities(baseline: Baseline, current: dict) -> dict[str, int]:
+    """Each assembly point's capacity as the draft has it (its own change, else the baseline's)."""
+    base = dict(zip(baseline.assembly["code"], baseline.assembly["capacity"].astype(int), strict=True))
+    return {**base, **current["capacities"]}
+
+
 def _points_tab(baseline: Baseline) -> None:
     names, current = _point_names(baseline), draft()
     closed_now = set(baseline.assembly.loc[baseline.assembly["status"] != "open", "code"])
     close = st.multiselect(t("scn_close"), sorted(set(names) | set(current["close"])), default=current["close"],
-                           format_func=lambda c: names.get(c, c), key=f"scn-close-{version()}")
+                           format_func=lambda c: names.get(c, c), key=f"scn-close-{version()}",
+                           placeholder=t("scn_pick_points"))
     if close != current["close"]:
         _apply(baseline, close=close)
     reopen_options = sorted((closed_now & set(names)) | set(current["reopen"]))
     reopen = st.multiselect(t("scn_reopen"), reopen_options, default=current["reopen"],
-                            format_func=lambda c: names.get(c, c), key=f"scn-reopen-{version()}")
+                            format_func=lambda c: names.get(c, c), key=f"scn-reopen-{version()}",
+                            placeholder=t("scn_pick_points"))
     if reopen != current["reopen"]:
         _apply(baseline, reopen=reopen)
     with st.form(f"scn-capacity-{version()}", border=True):
         st.caption(t("scn_capacity"))
-        code = st.selectbox(t("assembly_points"), list(names), format_func=names.get)
-        capacity = st.number_input(t("capacity"), value=0, step=100)
+        capacities = _current_capacities(baseline, current)
+        code = st.selectbox(t("assembly_points"), list(names),
+                            format_func=lambda c: f"{names[c]} · {t('scn_now')} {capacities[c]:,}")
+        capacity = st.number_input(t("capacity"), value=None, step=100, placeholder=t("scn_new_value"),
+                                   key=f"scn-capacity-value-{version()}")
         if st.form_submit_button(t("scn_set")):
-            _apply(baseline, capacities={**current["capacities"], code: int(capacity)})
+            if capacity is None:
+                st.warning(t("scn_need_value"))
+            else:
+                _apply(baseline, capacities={**current["capacities"], code: int(capacity)})
     with st.form(f"scn-new-point-{version()}", border=True):
         st.caption(t("scn_new_point"))
         name = st.text_input(t("name"), value="临时避难点")
@@ -113,8 +127,11 @@ def _health_tab(baseline: Baseline) -> None:
         code = st.selectbox(t("scn_hospital"), list(names), format_func=names.get)
         bed_type = st.selectbox(t("scn_bed_type"), [b.code for b in BED_TYPES],
                                 format_func=lambda b: term("bed_type", b))
-        total = st.number_input(t("total"), value=0, step=10)
-        if st.form_submit_button(t("scn_set")):
+        total = st.number_input(t("total"), value=None, step=10, placeholder=t("scn_new_value"))
+        submitted = st.form_submit_button(t("scn_set"))
+        if submitted and total is None:
+            st.warning(t("scn_need_value"))
+        elif submitted:
             change = {"hospital_code": code, "bed_type": bed_type, "total": int(total)}
             kept = [b for b in current["beds"] if (b["hospital_code"], b["bed_type"]) != (code, bed_type)]
             _apply(baseline, beds=[*kept, change])
@@ -130,8 +147,11 @@ def _supply_tab(baseline: Baseline) -> None:
     with st.form(f"scn-stock-{version()}", border=True):
         st.caption(t("scn_stock"))
         line = st.selectbox(t("item"), list(labels), format_func=labels.get)
-        quantity = st.number_input(t("quantity"), value=0.0, step=10.0)
-        if st.form_submit_button(t("scn_set")):
+        quantity = st.number_input(t("quantity"), value=None, step=10.0, placeholder=t("scn_new_value"))
+        submitted = st.form_submit_button(t("scn_set"))
+        if submitted and quantity is None:
+            st.warning(t("scn_need_value"))
+        elif submitted:
             depot, item = line.split("|", 1)
             kept = [s for s in current["stock"] if (s["depot_code"], s["item"]) != (depot, item)]
             _apply(baseline, stock=[*kept, {"depot_code": depot, "item": item, "quantity": float(quantity)}])
