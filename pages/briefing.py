@@ -12,6 +12,7 @@ from ui import data
 from ui.frame import page_frame
 from ui.i18n import t
 from ui.state import ViewState
+from ui.widgets import table
 
 PACK_KEY = "brief.pack"  # the last pack built in this session: (view key, BriefingPack)
 SINGLE_WIDTH = 1000  # pixels of a single chart export (a readable WeChat / slide image)
@@ -107,7 +108,7 @@ def chart_section(state: ViewState) -> None:
     for column, (fmt, content, mime, icon) in zip(st.columns(len(downloads)), downloads, strict=True):
         column.download_button(fmt.upper(), content, mime=mime, file_name=provenance.file_name(chart.title, fmt),
                                key=f"brief-{picked}-{fmt}", icon=icon, on_click="ignore", width="stretch")
-    st.dataframe(chart.table, hide_index=True, width="stretch", height=260)
+    table(st, chart.table, height=260)
 
 
 with page_frame("briefing") as state:

@@ -17,7 +17,7 @@ from ui import data
 from ui.frame import page_frame
 from ui.i18n import t, term
 from ui.state import ViewState
-from ui.widgets import fmt_int, fmt_num, fmt_pct, freshness, kpi_row, local_time_text
+from ui.widgets import fmt_int, fmt_num, fmt_pct, freshness, kpi_row, local_time_text, table
 
 
 def _assembly(state: ViewState, population: int) -> None:
@@ -32,14 +32,13 @@ def _assembly(state: ViewState, population: int) -> None:
     ])
     kinds = assembly_by_kind(points)
     left, right = st.columns([1, 2])
-    left.dataframe(pd.DataFrame({t("kind"): kinds["kind"].map(lambda k: term("kind", k)),
-                                 t("assembly_points"): kinds["points"], t("capacity"): kinds["capacity"]}),
-                   hide_index=True, width="stretch")
-    right.dataframe(pd.DataFrame({
+    table(left, pd.DataFrame({t("kind"): kinds["kind"].map(lambda k: term("kind", k)),
+                              t("assembly_points"): kinds["points"], t("capacity"): kinds["capacity"]}))
+    table(right, pd.DataFrame({
         t("name"): points["name"], t("kind"): points["kind"].map(lambda k: term("kind", k)),
         t("capacity"): points["capacity"], t("status"): points["status"].map(lambda s: term("facility_status", s)),
         t("last_updated"): points["last_updated"].map(local_time_text), t("stale"): freshness(points),
-    }), hide_index=True, width="stretch", height=300)
+    }), height=300)
 
 
 def _hospitals(state: ViewState) -> None:
@@ -57,13 +56,13 @@ def _hospitals(state: ViewState) -> None:
     left, right = st.columns([1, 2])
     left.plotly_chart(charts.beds_figure(beds, t("beds"), labels, t("occupied"), t("available")),
                       width="stretch", key="chart-beds")
-    right.dataframe(pd.DataFrame({
+    table(right, pd.DataFrame({
         t("name"): hospitals["name"], "等级": hospitals["grade"], t("total"): hospitals["beds_total"],
         t("available"): hospitals["beds_available"], t("occupancy"): hospitals["occupancy"].map(fmt_pct),
         t("icu"): hospitals["icu_total"] - hospitals["icu_occupied"],
         t("convertible"): hospitals["convertible_beds"],
         t("last_updated"): hospitals["last_updated"].map(local_time_text), t("stale"): freshness(hospitals),
-    }), hide_index=True, width="stretch", height=340)
+    }), height=340)
 
 
 def _supplies(state: ViewState, population: int) -> None:
@@ -76,13 +75,13 @@ def _supplies(state: ViewState, population: int) -> None:
     left, right = st.columns([1, 1])
     left.plotly_chart(charts.stock_figure(items, t("days_of_supply"), t("days_of_supply")),
                       width="stretch", key="chart-stock")
-    table = pd.DataFrame({
+    stock_table = pd.DataFrame({
         t("item"): items["item"], t("category"): items["category"],
         t("quantity"): items["quantity"].map(fmt_num) + " " + items["unit"],
         t("min_level"): items["min_level"].map(fmt_num), t("days_of_supply"): items["days_of_supply"].map(fmt_num),
         t("below_min"): items["depots_below_min"].map(lambda n: f"⚠ {n}" if n else ""),
     })
-    right.dataframe(table.style.apply(
+    right.dataframe(stock_table.style.apply(
         lambda row: ["background-color:#fee2e2" if row[t("below_min")] else "" for _ in row], axis=1),
         hide_index=True, width="stretch", height=440)
     depots = data.depots(state.scope)
