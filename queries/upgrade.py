@@ -19,8 +19,27 @@ def missing_tables(engine: Engine) -> list[str]:
     return [t.name for t in metadata.sorted_tables if t.name not in present]
 
 
+def _sync_indexes(engine: Engine) -> list[str]:
+    """Create this version's indexes that are missing; drop our (ix_) indexes it no longer has."""
+    done = []
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for table in metadata.sorted_tables:
+            present = {i["name"] for i in inspector.get_indexes(table.name)}
+            # ix_ only: GeoAlchemy2's spatial indexes (idx_) are its own business (R*Tree tables on SpatiaLite)
+            wanted = {i.name: i for i in table.indexes if i.name.startswith("ix_")}
+            for name in sorted(n for n in present - set(wanted) if n and n.startswith("ix_")):
+                conn.execute(sa.text(f"DROP INDEX {name}"))
+                done.append(f"dropped index {name}")
+            for name in sorted(set(wanted) - present):
+                wanted[name].create(conn)
+                done.append(f"created index {name}")
+    return done
+
+
 def upgrade(engine: Engine, city_code: str) -> list[str]:
-    """Create the tables an earlier version lacked, recount roll-ups whose shape changed; what was done.
+    """Create the tables and indexes an earlier version lacked, recount roll-ups whose shape changed; what
+    was done.
 
     A no-op (empty list) on a current database. Roll-ups are recounted in one transaction.
     """
@@ -29,7 +48,7 @@ def upgrade(engine: Engine, city_code: str) -> list[str]:
     done = ["recounted the roll-ups into this version's tables"] if upgrade_rollups(engine, city_code) else []
     metadata.create_all(engine)  # only the missing ones (checkfirst)
     rollup_names = {t.name for t in ROLLUP_TABLES}
-    return [f"created table {name}" for name in missing if name not in rollup_names] + done
+    return [f"created table {name}" for name in missing if name not in rollup_names] + done + _sync_indexes(engine)
 
 
 def require_current(engine: Engine) -> None:

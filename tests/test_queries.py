@@ -551,15 +551,18 @@ def test_one_upgrade_brings_an_older_database_up_to_date(backend, tmp_path):
         loaders.write_incidents(conn, sample)
         rollups.rebuild(conn, CITY)
     expected = read_rollups(engine)
-    with engine.begin() as conn:  # as an earlier version left it: no step log, no daily roll-ups
+    with engine.begin() as conn:  # as an earlier version left it: no step log, no daily roll-ups, old index
         for table in (schema.incident_step, schema.incident_rollup_day, schema.incident_close_rollup_day):
             table.drop(conn)
+        conn.execute(sa.text("DROP INDEX ix_incident_status_due"))
+        conn.execute(sa.text("CREATE INDEX ix_incident_old ON incident (status)"))
     with engine.connect() as conn:
         assert not rollups.rollups_current(conn)
     with pytest.raises(DatabaseUnavailable, match="cli.py upgrade"):
         upgrade.require_current(engine)
     done = upgrade.upgrade(engine, CITY)
     assert "created table incident_step" in done and any("roll-ups" in step for step in done)
+    assert {"dropped index ix_incident_old", "created index ix_incident_status_due"} <= set(done)
     upgrade.require_current(engine)  # no error now
     assert upgrade.missing_tables(engine) == []
     got = read_rollups(engine)
