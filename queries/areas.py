@@ -54,16 +54,14 @@ def children_of(engine: Engine, code: str, *, display: bool = True) -> gpd.GeoDa
         return geoframe(conn, statement)
 
 
-def areas_at_level(engine: Engine, code: str, level: str) -> pd.DataFrame:
-    """All areas of one level inside a scope, without geometry. Columns as AREA_COLUMNS."""
+def areas_at_level(engine: Engine, code: str, level: str | None = None) -> pd.DataFrame:
+    """All areas of one level inside a scope (every level, the scope's own row included, when level is
+    None), without geometry. Columns as AREA_COLUMNS."""
     with engine.connect() as conn:
         scope = resolve(conn, code)
         prefix = scope.code[:4] if scope.level == "city" else scope.code
-        statement = (
-            sa.select(*(area.c[c] for c in AREA_COLUMNS))
-            .where(area.c.level == level, area.c.code.like(f"{prefix}%"))
-            .order_by(area.c.code)
-        )
+        where = [area.c.code.like(f"{prefix}%")] + ([area.c.level == level] if level else [])
+        statement = sa.select(*(area.c[c] for c in AREA_COLUMNS)).where(*where).order_by(area.c.code)
         return frame(conn, statement)
 
 

@@ -46,15 +46,15 @@ def depots_in_scope(engine: Engine, scope_code: str) -> gpd.GeoDataFrame:
 def stock_in_scope(engine: Engine, scope_code: str) -> pd.DataFrame:
     """Stock lines of the depots inside the scope.
 
-    Columns: depot_code, depot_name, item, category, quantity, unit, min_level,
-    daily_need_per_1000, last_updated, below_min.
+    Columns: depot_code, depot_name, lon, lat, grid_code (of the depot), item, category, quantity, unit,
+    min_level, daily_need_per_1000, last_updated, below_min.
     """
     s, d = stock.c, supply_depot.c
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
         statement = (
-            sa.select(s.depot_code, d.name.label("depot_name"), s.item, s.category, s.quantity, s.unit,
-                      s.min_level, s.daily_need_per_1000, s.last_updated)
+            sa.select(s.depot_code, d.name.label("depot_name"), d.lon, d.lat, d.grid_code, s.item, s.category,
+                      s.quantity, s.unit, s.min_level, s.daily_need_per_1000, s.last_updated)
             .select_from(stock.join(supply_depot, supply_depot.c.code == s.depot_code))
             .where(inside(supply_depot, scope))
             .order_by(s.depot_code, s.item)

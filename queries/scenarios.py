@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import geopandas as gpd
 import pandas as pd
 import shapely
 import sqlalchemy as sa
@@ -13,23 +12,30 @@ from sqlalchemy.engine import Engine
 
 from clock import now_utc
 from errors import InvalidInput
-from queries.frames import GEOMETRY_WKB, frame, geoframe
+from queries.areas import area_geometries, areas_at_level, scope_of
+from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
+from queries.frames import frame
 from queries.incidents import Window, rollup_sum
 from queries.rollups import STATUS_ROLLUP
 from queries.schema import (
     area,
     assembly_point,
     hospital,
-    hospital_beds,
     scenario,
     stock,
-    supply_depot,
 )
-from queries.scope import Scope, inside, resolve
+from queries.scope import LEVEL_COLUMN, Scope
 from scenario_model import BaselineFacts, Overrides, parse_overrides
 from vocab import BED_TYPES
 
 NAME_MAX, AUTHOR_MAX = 100, 64
+AREA_FIELDS = ("code", "name", "level", "parent_code", "population", "centroid_lon", "centroid_lat")
+ASSEMBLY_FIELDS = ("code", "name", "kind", "capacity", "occupancy", "status", "lon", "lat", "grid_code")
+
+
+def _hospital_fields() -> list[str]:
+    beds = [f"{t.code}_{measure}" for t in BED_TYPES for measure in ("total", "occupied")]
+    return ["code", "name", "lon", "lat", "grid_code", *beds]
 
 
 @dataclass(frozen=True)
@@ -112,44 +118,11 @@ def _prefix(scope: Scope) -> str:
     return scope.code[:4] if scope.level == "city" else scope.code
 
 
-def _areas(conn: sa.Connection, scope: Scope) -> pd.DataFrame:
-    a = area.c
-    return frame(conn, sa.select(a.code, a.name, a.level, a.parent_code, a.population, a.centroid_lon,
-                                 a.centroid_lat).where(a.code.like(f"{_prefix(scope)}%")).order_by(a.code))
-
-
-def _grids(conn: sa.Connection, scope: Scope) -> gpd.GeoDataFrame:
-    a = area.c
-    return geoframe(conn, sa.select(a.code, a.population, a.geom.ST_AsBinary().label(GEOMETRY_WKB))
-                    .where(a.level == "grid", a.code.like(f"{_prefix(scope)}%")).order_by(a.code))
-
-
-def _facility_rows(conn, table: sa.Table, columns: list[str], scope: Scope, *, whole_city: bool) -> pd.DataFrame:
-    """Facility rows with an in_scope flag; whole_city keeps the rest of the city's rows too."""
-    statement = sa.select(*(table.c[c] for c in columns), inside(table, scope).label("in_scope"))
-    if not whole_city:
-        statement = statement.where(inside(table, scope))
-    return frame(conn, statement.order_by(table.c.code)).astype({"in_scope": bool})
-
-
-def _hospitals(conn, scope: Scope) -> pd.DataFrame:
-    hospitals = _facility_rows(conn, hospital, ["code", "name", "lon", "lat", "grid_code"], scope, whole_city=False)
-    b = hospital_beds.c
-    beds = frame(conn, sa.select(b.hospital_code, b.bed_type, b.total, b.occupied)
-                 .where(b.hospital_code.in_(list(hospitals["code"]))))
-    for bed in (t.code for t in BED_TYPES):
-        of_type = beds[beds["bed_type"] == bed].set_index("hospital_code")
-        for measure in ("total", "occupied"):
-            hospitals[f"{bed}_{measure}"] = hospitals["code"].map(of_type[measure]).fillna(0).astype(int)
-    return hospitals
-
-
-def _stock(conn, scope: Scope) -> pd.DataFrame:
-    s, d = stock.c, supply_depot.c
-    return frame(conn, sa.select(s.depot_code, d.name.label("depot_name"), d.lon, d.lat, d.grid_code, s.item,
-                                 s.category, s.unit, s.quantity, s.daily_need_per_1000)
-                 .select_from(stock.join(supply_depot, d.code == s.depot_code))
-                 .where(inside(supply_depot, scope)).order_by(s.depot_code, s.item))
+def _in_scope(rows: pd.DataFrame, scope: Scope) -> pd.Series:
+    """Whether each facility row lies inside the scope, by its ancestor codes (queries.scope.inside)."""
+    if scope.level == "city":
+        return pd.Series(True, index=rows.index)
+    return rows[LEVEL_COLUMN[scope.level]] == scope.code
 
 
 def _incidents(conn, scope: Scope, areas: pd.DataFrame, window: Window | None) -> pd.DataFrame:
@@ -188,18 +161,20 @@ def baseline_inputs(engine: Engine, scope_code: str, *, city_code: str, window: 
     facts: city-wide codes and outline. Assembly points come from the whole city (a resident's
     nearest point may lie outside the scope: 1,500 rows, cheap), flagged in_scope.
     """
+    scope = scope_of(engine, scope_code)
+    areas = areas_at_level(engine, scope.code)[list(AREA_FIELDS)]
+    grids = area_geometries(engine, scope.code, "grid")[["code", "population", "geometry"]]
+    city_points = assembly_points_in_scope(engine, city_code)
+    hospitals = hospitals_in_scope(engine, scope.code)
     with engine.connect() as conn:
-        scope = resolve(conn, scope_code)
-        areas = _areas(conn, scope)
-        grids = _grids(conn, scope)
-        columns = ["code", "name", "kind", "capacity", "occupancy", "status", "lon", "lat", "grid_code"]
         return {
             "scope_code": scope.code,
             "areas": areas,
             "grids": grids,
-            "assembly": _facility_rows(conn, assembly_point, columns, scope, whole_city=True),
-            "hospitals": _hospitals(conn, scope),
-            "stock": _stock(conn, scope),
+            "assembly": pd.DataFrame(city_points[list(ASSEMBLY_FIELDS)]).assign(
+                in_scope=_in_scope(city_points, scope)),
+            "hospitals": pd.DataFrame(hospitals[_hospital_fields()]).assign(in_scope=True),
+            "stock": stock_in_scope(engine, scope.code),
             "incidents": _incidents(conn, scope, areas, window),
             "facts": _facts(conn, city_code),
         }
