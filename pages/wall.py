@@ -11,7 +11,7 @@ from settings import get_settings
 from ui import data, wall
 from ui.i18n import t
 from ui.router import run_inside_app_router
-from ui.state import WINDOW_HOURS, ViewState, set_params, view_state
+from ui.state import WINDOW_HOURS, ViewState, set_params, url_widget_key, view_state
 
 log = logging.getLogger("cityops.wall")
 ROTATE = "rotate"
@@ -40,13 +40,13 @@ def _controls(config: wall.WallConfig, state: ViewState) -> None:
             current = config.pinned or ROTATE
             picked = st.selectbox(t("scope"), list(options), index=list(options).index(current)
                                   if current in options else 0, format_func=options.get,
-                                  label_visibility="collapsed", key="wall-scope-picker")
+                                  label_visibility="collapsed", key=url_widget_key("wall-scope-picker", current))
             if picked != current:
                 set_params(scope=None if picked == ROTATE else picked)
                 st.rerun()
         if "window" in config.profiles:
             picked = st.segmented_control(t("window"), list(WINDOW_HOURS), default=state.window, format_func=t,
-                                          label_visibility="collapsed", key="wall-window")
+                                          label_visibility="collapsed", key=url_widget_key("wall-window", state.window))
             if picked and picked != state.window:
                 set_params(window=None if picked == "today" else picked)
                 st.rerun()

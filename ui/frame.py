@@ -13,7 +13,7 @@ from settings import get_settings
 from ui import data
 from ui.i18n import t
 from ui.router import run_inside_app_router
-from ui.state import WINDOW_HOURS, ViewState, set_view, url_problems, view_state
+from ui.state import WINDOW_HOURS, ViewState, set_view, url_problems, url_widget_key, view_state
 
 log = logging.getLogger("cityops.ui")
 
@@ -42,16 +42,19 @@ def breadcrumbs(state: ViewState) -> None:
             st.rerun()
 
 
-def _show_url_value(key: str, value) -> None:
-    """Put the URL's value into a keyed widget: it would otherwise keep its old value and undo a
-    drill-down, a breadcrumb or the browser's back button."""
-    if st.session_state.get(key) != value:
-        st.session_state[key] = value
+def _picked(key: str, field: str, drawn: str, state: ViewState) -> None:
+    """on_change of a sidebar widget: the user's pick goes into the URL before the rerun. The
+    value the widget was drawn with is no pick: it is what a stale rerun of a dropped widget says."""
+    value = st.session_state.get(key)
+    if value is not None and value != drawn:
+        set_view(state, **{field: value})
 
 
-def _picked(key: str, field: str, state: ViewState) -> None:
-    """on_change of a sidebar widget: the user's pick goes into the URL before the rerun."""
-    set_view(state, **{field: st.session_state[key]})
+def _url_radio(label: str, options: list[str], field: str, state: ViewState, **kwargs) -> None:
+    value = getattr(state, field)
+    key = url_widget_key(f"{field}-picker", value)
+    st.radio(label, options, index=options.index(value), key=key, on_change=_picked,
+             args=(key, field, value, state), **kwargs)
 
 
 def _sidebar(state: ViewState) -> None:
@@ -61,16 +64,14 @@ def _sidebar(state: ViewState) -> None:
         districts = data.district_list(city, "district")
         options = [city, *districts["code"]]
         names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: "宁波市"}
-        current = state.scope[:6] if state.scope != city else city
-        _show_url_value("scope-picker", current if current in options else city)
-        st.selectbox(t("scope"), options, format_func=lambda c: names.get(c, c), label_visibility="collapsed",
-                     key="scope-picker", on_change=_picked, args=("scope-picker", "scope", state))
-        _show_url_value("window-picker", state.window)
-        st.radio(t("window"), list(WINDOW_HOURS), format_func=t, key="window-picker",
-                 on_change=_picked, args=("window-picker", "window", state))
-        _show_url_value("lang-picker", state.lang)
-        st.radio(t("language"), ["zh", "en"], format_func=lambda v: "中文" if v == "zh" else "English",
-                 horizontal=True, key="lang-picker", on_change=_picked, args=("lang-picker", "lang", state))
+        current = state.scope[:6] if state.scope[:6] in options else city
+        key = url_widget_key("scope-picker", current)
+        st.selectbox(t("scope"), options, index=options.index(current), format_func=lambda c: names.get(c, c),
+                     label_visibility="collapsed", key=key, on_change=_picked,
+                     args=(key, "scope", current, state))
+        _url_radio(t("window"), list(WINDOW_HOURS), "window", state, format_func=t)
+        _url_radio(t("language"), ["zh", "en"], "lang", state, horizontal=True,
+                   format_func=lambda v: "中文" if v == "zh" else "English")
         st.caption(t("synthetic_note"))
 
 

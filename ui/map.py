@@ -12,7 +12,7 @@ from geo import layers as build
 from settings import get_settings
 from ui import data
 from ui.i18n import t, term
-from ui.state import ViewState, set_view
+from ui.state import ViewState, set_view, url_widget_key
 from ui.widgets import fmt_int, fmt_pct, legend, local_time_text
 
 MAP_HEIGHT = 620
@@ -57,7 +57,7 @@ LAYER_LABELS = {"grids": "layer_grids", "assembly": "layer_assembly", "depots": 
 def layer_picker(state: ViewState) -> ViewState:
     """Toggle buttons for the map layers; the choice is kept in the URL."""
     picked = st.pills(t("layers"), list(LAYER_LABELS), selection_mode="multi", default=list(state.layers),
-                      format_func=lambda k: t(LAYER_LABELS[k]), key="layer-picker")
+                      format_func=lambda k: t(LAYER_LABELS[k]), key=url_widget_key("layer-picker", state.layers))
     picked = tuple(k for k in LAYER_LABELS if k in (picked or []))
     if picked != state.layers:
         state = set_view(state, layers=picked)

@@ -105,6 +105,16 @@ def set_view(state: ViewState, **changes) -> ViewState:
     return new_state
 
 
+def url_widget_key(name: str, value: object) -> str:
+    """The key of a widget that shows a URL value, naming that value. The browser may send a rerun
+    (a fragment's timer) with the values it drew before a drill-down, a breadcrumb or the back
+    button changed the URL; under a fixed key such a stale value reads as a user's pick and moves
+    the view back. A widget keyed by its value changes value only by the user's hand, and a new
+    URL value makes a new widget that starts from it."""
+    text = ",".join(value) if isinstance(value, tuple | list) else str(value)
+    return f"{name}-{text or 'none'}"
+
+
 def set_params(**values: str | None) -> None:
     """Set single URL params (None removes one), leaving the rest of the URL as it is."""
     for name, value in values.items():
