@@ -53,9 +53,10 @@ def build_demo(
         loaders.write_areas(conn, areas)
         loaders.write_facilities(conn, assembly, depots, stocks, hospitals, beds)
         contacts = synthetic_contacts(incidents, 1, seed) if with_contacts else None
-        loaders.write_incidents(conn, incidents, contacts)
-        progress("roll-ups")
-        rollups.rebuild(conn, areas["code"].iloc[0])
+        with loaders.incident_bulk_load(conn):
+            loaders.write_incidents(conn, incidents, contacts)
+            progress("roll-ups")
+            rollups.rebuild(conn, areas["code"].iloc[0])
         loaders.write_dataset_info(
             conn,
             {"built_at": end.isoformat(), "seed": seed, "days": days, "note": "合成演示数据 synthetic demo data"},

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
 from queries.dialects import for_connection
-from queries.rollups import close_bins
+from queries.rollups import ROLLUP_TABLES, close_bins
 from queries.schema import (
     area,
     assembly_point,
@@ -16,6 +19,7 @@ from queries.schema import (
     hospital_beds,
     incident,
     incident_contact,
+    indexes_built_after,
     metadata,
     stock,
     supply_depot,
@@ -23,9 +27,8 @@ from queries.schema import (
 
 
 def clear_all(conn: sa.Connection) -> None:
-    """Delete every row of every table (children first), keeping the schema."""
-    for table in reversed(metadata.sorted_tables):
-        conn.execute(table.delete())
+    """Delete every row of every table, keeping the schema; incident ids start again at 1."""
+    for_connection(conn).clear_tables(conn, list(reversed(metadata.sorted_tables)))
 
 
 def write_areas(conn: sa.Connection, areas: gpd.GeoDataFrame) -> None:
@@ -46,6 +49,13 @@ def write_facilities(conn, assembly, depots, stocks, hospitals, beds) -> None:
     dialect.bulk_insert(conn, stock, stocks)
     dialect.bulk_insert(conn, hospital, _with_point(hospitals))
     dialect.bulk_insert(conn, hospital_beds, beds)
+
+
+@contextmanager
+def incident_bulk_load(conn: sa.Connection) -> Iterator[None]:
+    """Around writing many incidents and recounting the roll-ups: their indexes are built after."""
+    with indexes_built_after(conn, [incident, *ROLLUP_TABLES]):
+        yield
 
 
 def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts=None) -> None:

@@ -18,6 +18,7 @@ from queries.schema import (
     incident_close_rollup_day,
     incident_rollup,
     incident_rollup_day,
+    indexes_built_after,
 )
 
 # Upper edges (minutes) of the close-time bins: 10-minute steps to 2 h, 30 to 8 h, 2 h to 48 h,
@@ -224,5 +225,6 @@ def upgrade_rollups(engine: sa.Engine, city_code: str) -> bool:
         for table in ROLLUP_TABLES:
             table.drop(conn, checkfirst=True)
             table.create(conn)
-        rebuild(conn, city_code)
+        with indexes_built_after(conn, ROLLUP_TABLES):
+            rebuild(conn, city_code)
     return True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.engine import Engine
@@ -269,6 +272,22 @@ dataset_info = sa.Table(
 def create_schema(engine: Engine) -> None:
     """Create every table (and spatial index) that is missing."""
     metadata.create_all(engine)
+
+
+@contextmanager
+def indexes_built_after(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iterator[None]:
+    """Drop the tables' secondary (ix_) indexes for a bulk write and build them after it.
+
+    Each index is then built once from sorted rows instead of taking millions of inserts at
+    random places of its B-tree. DDL is transactional on both backends: a failure restores them.
+    Only for bulk loads: on PostGIS a dropped index locks its table against readers until commit.
+    """
+    indexes = [index for table in tables for index in table.indexes if index.name.startswith("ix_")]
+    for index in indexes:
+        index.drop(conn, checkfirst=True)
+    yield
+    for index in indexes:
+        index.create(conn)
 
 
 def drop_schema(engine: Engine) -> None:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from clock import now_utc
+from demo.build import build_demo
 from demo.city import build_areas
 from demo.incidents import generate_incidents
 from errors import DatabaseUnavailable, UnknownArea
@@ -18,6 +19,7 @@ from queries import areas, facilities, loaders, rollups, schema, upgrade
 from queries import incidents as qi
 from queries.engine import make_engine
 from queries.incidents import Filters, Window
+from queries.intake import rollup_drift
 from queries.schema import create_schema
 from tests.support import new_database
 
@@ -521,6 +523,28 @@ def test_rebuild_reproduces_the_maintained_rollups(backend, tmp_path, batched):
     for name in ROLLUP_SQL:
         pd.testing.assert_frame_equal(maintained[name], rebuilt[name], check_dtype=False)
     assert rebuilt["incident_close_rollup"]["n"].sum() == 5 * (rows["status"] == "closed").sum() > 0
+
+
+def test_seeding_again_replaces_the_demo_city(backend, tmp_path):
+    """A second seed on the same database (PostGIS keeps id sequences across a DELETE) starts the
+    incident ids at 1 again, links every contact to its hotline call, rebuilds the deferred
+    indexes and leaves roll-ups equal to a recount."""
+    engine = make_engine(new_database(backend, tmp_path))
+    build_demo(engine, days=0.05, seed=7)
+    counts = build_demo(engine, days=0.05, seed=8)
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT min(id), max(id), count(*) FROM incident")).one()
+        orphans = conn.execute(sa.text(
+            "SELECT count(*) FROM incident_contact c LEFT JOIN incident i ON i.id = c.incident_id "
+            "WHERE i.id IS NULL OR i.source <> 'hotline_12345'")).scalar()
+        contacts = conn.execute(sa.text("SELECT count(*) FROM incident_contact")).scalar()
+        inspector = sa.inspect(conn)
+        built = {ix["name"] for t in schema.metadata.tables for ix in inspector.get_indexes(t)}
+    assert tuple(ids) == (1, counts["incidents"], counts["incidents"])
+    assert contacts > 0 and orphans == 0
+    wanted = {ix.name for t in schema.metadata.tables.values() for ix in t.indexes if ix.name.startswith("ix_")}
+    assert wanted <= built
+    assert rollup_drift(engine, CITY).empty
 
 
 def test_batched_counts_write_nothing_when_the_block_fails(backend, tmp_path):

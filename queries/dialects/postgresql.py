@@ -29,6 +29,12 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk
         cursor.copy_expert(f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
 
 
+def clear_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """Empty the tables and restart their id sequences: a rebuilt demo city numbers its incidents
+    from 1 again, as its reporter contacts expect (a DELETE would keep the sequence going)."""
+    conn.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY")
+
+
 def analyze(conn: sa.Connection) -> None:
     """Refresh the planner's statistics and the visibility map after a bulk load.
 

@@ -44,6 +44,13 @@ def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     conn.execute(_ADD_COUNTS[table.name], rows)
 
 
+def clear_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """Empty the tables (given children first). SQLite numbers new ids from the largest one left,
+    so an emptied table starts again at 1."""
+    for table in tables:
+        conn.execute(table.delete())
+
+
 def analyze(conn: sa.Connection) -> None:
     """Refresh the planner's statistics (SQLite can otherwise pick a slow index)."""
     conn.exec_driver_sql("ANALYZE")
