@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+from bench.results_file import write_section  # noqa: E402
 from clock import epoch_hour, hour_start  # noqa: E402
 from exports.briefing import build_pack  # noqa: E402
 from exports.figures import close_browser  # noqa: E402
@@ -32,8 +33,7 @@ from queries.incidents import Window, latest_incidents  # noqa: E402
 from settings import get_settings  # noqa: E402
 
 BUDGET_S = 20.0
-RESULTS = ROOT / "bench" / "results.md"
-START, END = "<!-- bench_briefing:start -->", "<!-- bench_briefing:end -->"
+NAME = "bench_briefing"  # its section of bench/results.md
 CASES = (  # scope code, label, window hours
     ("330200", "宁波市 (city)", 24),
     ("330200", "宁波市 (city)", 24 * 30),
@@ -110,17 +110,6 @@ def report(rows: list[dict], context: dict, reps: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of bench/results.md, keeping every other section."""
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{text}\n{END}"
-    if START in current and END in current:
-        updated = current[: current.index(START)] + block + current[current.index(END) + len(END) :]
-    else:
-        updated = current.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
@@ -130,7 +119,7 @@ def main() -> None:
     text = report(rows, context, args.reps)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(NAME, text)
 
 
 if __name__ == "__main__":

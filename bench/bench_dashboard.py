@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
+from bench.results_file import write_section  # noqa: E402
 from geo.layers import view_for_bounds  # noqa: E402
 from queries import areas, facilities  # noqa: E402
 from queries.engine import make_engine  # noqa: E402
@@ -52,8 +53,7 @@ ALL_LAYERS = "grids,assembly,depots,hospitals,recent"
 BYTES_BUDGET = 2_000_000
 LATENCY_BUDGET_S = 1.5
 MAP_HEIGHT = 620
-RESULTS = ROOT / "bench" / "results.md"
-START, END = "<!-- bench_dashboard:start -->", "<!-- bench_dashboard:end -->"
+NAME = "bench_dashboard"  # its section of bench/results.md
 
 
 def _message(payload: bytes | str) -> ForwardMsg | None:
@@ -299,18 +299,6 @@ def report(database_url: str, incidents: int, views: list[dict], clicks: list[di
     return "\n".join(lines)
 
 
-def write_section(text: str, start: str = START, end: str = END) -> None:
-    """Replace a bench's section of bench/results.md (between its markers), keeping the rest."""
-    body = RESULTS.read_text() if RESULTS.exists() else "# Bench results\n"
-    section = f"{start}\n{text}\n{end}"
-    if start in body and end in body:
-        head, rest = body.split(start, 1)
-        body = head + section + rest.split(end, 1)[1]
-    else:
-        body = body.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(body)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="sqlite:////tmp/cityops-365.sqlite")
@@ -338,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(args.database_url, incidents, views, clicks, command, load)
     print(text)
     if args.write_results:
-        write_section(text)
+        write_section(NAME, text)
     return 0
 
 

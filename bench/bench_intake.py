@@ -26,16 +26,16 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.results_file import write_section  # noqa: E402
 from demo.build import build_demo  # noqa: E402
 from intake.process import ServiceProcess  # noqa: E402
 from queries.areas import area_geometries  # noqa: E402
 from queries.engine import make_engine  # noqa: E402
 from queries.intake import rollup_drift  # noqa: E402
 from queries.schema import incident  # noqa: E402
-from settings import PROJECT_ROOT, get_settings  # noqa: E402
+from settings import get_settings  # noqa: E402
 
-RESULTS = PROJECT_ROOT / "bench" / "results.md"
-START, END = "<!-- bench_intake:start -->", "<!-- bench_intake:end -->"
+NAME = "bench_intake"  # its section of bench/results.md
 POSTGRES_ENV = "CITYOPS_TEST_POSTGRES_URL"
 BUDGET = 500.0  # events/s on SpatiaLite (DESIGN.md)
 
@@ -166,7 +166,6 @@ def _new_postgres_database(base_url: str) -> str:
 
 def _section(results: list[dict], load: str) -> str:
     lines = [
-        START,
         "## Incident intake (bench/bench_intake.py)",
         "",
         "Open311 `POST /open311/v2/requests.json` over HTTP on loopback, one uvicorn process (as "
@@ -202,17 +201,8 @@ def _section(results: list[dict], load: str) -> str:
             f"{1000 / sqlite['cpu_ms']:,.0f} events/s for one uncontended core; the wall-clock rate "
             "above also depends on the clients and whatever else runs on the machine.",
         ]
-    lines += ["", f"Command: `{' '.join(['python', 'bench/bench_intake.py', *sys.argv[1:]])}`", END]
+    lines += ["", f"Command: `{' '.join(['python', 'bench/bench_intake.py', *sys.argv[1:]])}`"]
     return "\n".join(lines)
-
-
-def write_results(section: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -234,7 +224,7 @@ def main() -> int:
     for r in results:
         print(json.dumps(r))
     if not args.no_write:
-        write_results(_section(results, load))
+        write_section(NAME, _section(results, load))
     sqlite = results[0]
     ok = sqlite["stored"] == sqlite["created"] == sqlite["distinct"] and sqlite["rollups_ok"]
     return 0 if ok else 1

@@ -32,7 +32,8 @@ import httpx  # noqa: E402
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from bench.bench_dashboard import watch, write_section  # noqa: E402
+from bench.bench_dashboard import watch  # noqa: E402
+from bench.results_file import write_section  # noqa: E402
 from intake.process import ServiceProcess  # noqa: E402
 from settings import DEFAULT_SQLITE_PATH, get_settings  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, open_page, serve_dashboard  # noqa: E402
@@ -43,7 +44,7 @@ BUDGET_S = 5.0
 CITY = "330200"
 # Points well inside Ningbo's urban districts (WGS84), where a grid cell is sure to be found.
 POINTS = [(29.8683, 121.5440), (29.8890, 121.5560), (29.8570, 121.5230), (29.8360, 121.5600)]
-START, END = "<!-- bench_live:start -->", "<!-- bench_live:end -->"
+NAME = "bench_live"  # its section of bench/results.md
 
 
 def today_tile(page: Page) -> int:
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     print(text)
     if args.write_results:
-        write_section(text, START, END)
+        write_section(NAME, text)
     return 0
 
 

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
+from bench.results_file import RESULTS, write_section
 from clock import now_utc
 from demo.build import build_demo
 from queries import areas, facilities
@@ -45,8 +46,7 @@ from queries.schema import incident
 from settings import get_settings
 
 BUDGET_MS = 50.0
-RESULTS = ROOT / "bench" / "results.md"
-START, END = "<!-- bench_queries:start -->", "<!-- bench_queries:end -->"
+NAME = "bench_queries"  # its section of bench/results.md
 POSTGRES_ENV = "CITYOPS_TEST_POSTGRES_URL"  # the test server's URL, as the test suite reads it
 PG_STATE = ROOT / "tmp" / "postgis-bench-queries.state"
 CITY = "330200"
@@ -390,17 +390,6 @@ def report(runs: list[BackendRun], duck: list[Case], duck_load: tuple[int, float
     return "\n".join(out)
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of bench/results.md, keeping every other section."""
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{text}\n{END}"
-    if START in current and END in current:
-        updated = current[: current.index(START)] + block + current[current.index(END) + len(END):]
-    else:
-        updated = current.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(updated, encoding="utf-8")
-
-
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -472,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
             stop_postgis()
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(NAME, text)
         log(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results_file import write_section  # noqa: E402
 from clock import now_utc  # noqa: E402
 from geo import scenario as sc  # noqa: E402
 from queries import scenarios as q  # noqa: E402
@@ -28,8 +28,7 @@ from scenario_model import Overrides, parse_overrides  # noqa: E402
 from settings import get_settings  # noqa: E402
 
 BUDGET_S = 2.0
-RESULTS = ROOT / "bench" / "results.md"
-START, END = "<!-- bench_scenarios:start -->", "<!-- bench_scenarios:end -->"
+NAME = "bench_scenarios"  # its section of bench/results.md
 
 
 def typhoon_plan(baseline: sc.Baseline) -> Overrides:
@@ -122,17 +121,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_section(text)
-
-
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of bench/results.md (creating the file or the section)."""
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{START}\n{text}\n{END}"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
-    updated = pattern.sub(lambda _: section, current) if pattern.search(current) else \
-        current.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(updated, encoding="utf-8")
+        write_section(NAME, text)
 
 
 if __name__ == "__main__":
