@@ -33,7 +33,7 @@ def _assembly(state: ViewState, population: int) -> None:
     kinds = assembly_by_kind(points)
     left, right = st.columns([1, 2])
     table(left, pd.DataFrame({t("kind"): kinds["kind"].map(lambda k: term("kind", k)),
-                              t("assembly_points"): kinds["points"], t("capacity"): kinds["capacity"]}))
+                              t("points"): kinds["points"], t("capacity"): kinds["capacity"]}))
     table(right, pd.DataFrame({
         t("name"): points["name"], t("kind"): points["kind"].map(lambda k: term("kind", k)),
         t("capacity"): points["capacity"], t("status"): points["status"].map(lambda s: term("facility_status", s)),
@@ -57,7 +57,7 @@ def _hospitals(state: ViewState) -> None:
     left.plotly_chart(charts.beds_figure(beds, t("beds"), labels, t("occupied"), t("available")),
                       width="stretch", key="chart-beds")
     table(right, pd.DataFrame({
-        t("name"): hospitals["name"], "等级": hospitals["grade"], t("total"): hospitals["beds_total"],
+        t("name"): hospitals["name"], t("grade"): hospitals["grade"], t("total"): hospitals["beds_total"],
         t("available"): hospitals["beds_available"], t("occupancy"): hospitals["occupancy"].map(fmt_pct),
         t("icu"): hospitals["icu_total"] - hospitals["icu_occupied"],
         t("convertible"): hospitals["convertible_beds"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -224,3 +225,17 @@ def test_a_scope_changed_in_the_url_is_not_undone_by_the_sidebar(app_on, engine)
     assert app.query_params["scope"] == "330203"
     assert breadcrumb_labels(app) == ancestor_names(engine, "330203")
     assert app.selectbox(key="scope-picker-330203").value == "330203"
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.mark.parametrize("page", [*PAGES, "pages/scenarios.py", "pages/briefing.py"])
+def test_the_english_pages_label_everything_in_english(app_on, page):
+    """With lang=en every title, KPI label and table header is English (place names stay Chinese)."""
+    app = app_on(page, scope=DISTRICT, lang="en")
+    assert not app.exception and not app.error
+    labels = [e.value for e in (*app.title, *app.subheader, *app.header)] + [m.label for m in app.metric]
+    labels += [str(column) for frame in app.dataframe for column in frame.value.columns]
+    assert len(labels) > 5
+    assert [label for label in labels if CJK.search(label)] == []

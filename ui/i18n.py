@@ -63,6 +63,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "phone": ("电话", "Phone"),
     "capacity": ("容量(人)", "Capacity (people)"),
     "kind": ("类型", "Kind"),
+    "points": ("处数", "Points"),
+    "grade": ("等级", "Grade"),
     "residents": ("常住人口", "Residents"),
     "places_per_100": ("每百人容量", "Places per 100 residents"),
     "beds": ("床位", "Beds"),
