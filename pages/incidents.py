@@ -10,7 +10,7 @@ from geo import charts
 from ui import data
 from ui.frame import page_frame
 from ui.i18n import t, term
-from ui.state import ViewState, set_view
+from ui.state import ViewState, set_view, url_widget_key
 from ui.widgets import fmt_num, fmt_pct, kpi_row, local_time_text
 from vocab import CATEGORIES, SOURCES, STATUSES
 
@@ -24,7 +24,8 @@ def _filters(state: ViewState) -> ViewState:
         ("statuses", "status", STATUSES)), strict=True):
         picks[field] = tuple(column.multiselect(
             t(vocabulary), [x.code for x in terms], default=list(getattr(state, field)),
-            format_func=lambda c, v=vocabulary: term(v, c), key=f"filter-{vocabulary}",
+            format_func=lambda c, v=vocabulary: term(v, c),
+            key=url_widget_key(f"filter-{vocabulary}", getattr(state, field)),
             placeholder=t("all_values")))
     if any(picks[f] != getattr(state, f) for f in picks):
         state = set_view(state, **picks)

@@ -213,6 +213,15 @@ def test_layers_changed_in_the_url_are_not_undone_by_the_layer_picker(app_on):
     assert app.button_group(key="layer-picker-hospitals").value == ["hospitals"]
 
 
+def test_filters_changed_in_the_url_are_not_undone_by_the_filter_widgets(app_on):
+    app = app_on("pages/incidents.py", scope=DISTRICT, category="flood_typhoon,environment")
+    app.query_params["category"] = "environment"
+    app.run()
+    assert not app.exception
+    assert app.query_params["category"] == "environment"
+    assert app.multiselect(key="filter-category-environment").value == ["environment"]
+
+
 def test_a_scope_changed_in_the_url_is_not_undone_by_the_sidebar(app_on, engine):
     """A drill-down, a breadcrumb or the back button changes the URL; the picker must follow it."""
     app = app_on(scope=DISTRICT)
