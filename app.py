@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/resources.py", title=t("resources"), url_path="resources"),
     st.Page("pages/scenarios.py", title=t("scenarios"), url_path="scenarios"),
     st.Page("pages/briefing.py", title=t("briefing"), url_path="briefing"),
+    st.Page("pages/imports.py", title=t("imports"), url_path="imports"),
     st.Page("pages/wall.py", title=t("wall"), url_path="wall"),
 ]
 

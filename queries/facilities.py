@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from queries.dialects import for_connection
 from queries.frames import frame
 from queries.schema import assembly_point, hospital, hospital_beds, stock, supply_depot
 from queries.scope import inside, resolve
@@ -93,3 +96,40 @@ def hospitals_in_scope(engine: Engine, scope_code: str) -> gpd.GeoDataFrame:
     hospitals["beds_available"] = hospitals["beds_total"] - hospitals["beds_occupied"]
     hospitals["occupancy"] = hospitals["beds_occupied"] / hospitals["beds_total"].where(hospitals["beds_total"] > 0)
     return _points(hospitals)
+
+
+def hospital_codes(engine: Engine) -> set[str]:
+    """Codes of every hospital (what an import may refer to)."""
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(hospital.c.code)).scalars())
+
+
+def apply_bed_counts(engine: Engine, beds: pd.DataFrame, source: str, at: datetime) -> int:
+    """Set the bed counts of checked rows (hospital_code, bed_type, total, occupied) and stamp their
+    hospitals as updated at `at` by `source`. One transaction: all of them or, on an error, none."""
+    rows = beds[["hospital_code", "bed_type", "total", "occupied"]].to_dict("records")
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        statement = for_connection(conn).insert(hospital_beds)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=["hospital_code", "bed_type"],
+            set_={"total": statement.excluded.total, "occupied": statement.excluded.occupied}), rows)
+        conn.execute(hospital.update().where(hospital.c.code.in_(sorted({r["hospital_code"] for r in rows})))
+                     .values(last_updated=at, source=source))
+    return len(rows)
+
+
+def bed_counts(engine: Engine, codes: list[str] | None = None) -> pd.DataFrame:
+    """Bed counts by hospital and type (all hospitals, or those with the given codes).
+
+    Columns: hospital_code, name, bed_type, total, occupied, last_updated, source; by code, type.
+    """
+    b, h = hospital_beds.c, hospital.c
+    statement = (sa.select(b.hospital_code, h.name, b.bed_type, b.total, b.occupied, h.last_updated, h.source)
+                 .select_from(hospital_beds.join(hospital, h.code == b.hospital_code))
+                 .order_by(b.hospital_code, b.bed_type))
+    if codes is not None:
+        statement = statement.where(b.hospital_code.in_(codes))
+    with engine.connect() as conn:
+        return frame(conn, statement)

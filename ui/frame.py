@@ -76,8 +76,9 @@ def _sidebar(state: ViewState) -> None:
 
 
 @contextmanager
-def page_frame(title_key: str, *, sidebar: bool = True) -> Iterator[ViewState]:
-    """Yield the page's view state; a domain error becomes a message, never a traceback."""
+def page_frame(title_key: str, *, sidebar: bool = True, scoped: bool = True) -> Iterator[ViewState]:
+    """Yield the page's view state; a domain error becomes a message, never a traceback.
+    A page that is not about a scope (scoped=False) has no breadcrumbs."""
     run_inside_app_router()
     try:
         state = _resolved_state()
@@ -86,7 +87,8 @@ def page_frame(title_key: str, *, sidebar: bool = True) -> Iterator[ViewState]:
         st.title(t(title_key))
         if url_problems():
             st.warning(t("bad_url") + "; ".join(url_problems()))
-        breadcrumbs(state)
+        if scoped:
+            breadcrumbs(state)
         yield state
     except DatabaseUnavailable as exc:
         st.error(f"{exc}")

@@ -1,0 +1,1 @@
+"""Figures departments send as files (spreadsheets), checked whole before anything is written."""
