@@ -1,6 +1,7 @@
 """Command line: `python cli.py seed --days 30 --seed 7` builds the embedded demo database;
 `python cli.py upgrade` brings a database built by an earlier version up to date;
-`python cli.py import-beds beds.xlsx` sets hospital bed counts from a department's sheet."""
+`python cli.py import-beds beds.xlsx` / `import-stock stock.csv` set hospital beds / depot stock
+from a department's sheet."""
 
 from __future__ import annotations
 
@@ -51,32 +52,41 @@ def upgrade_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def import_beds_command(args: argparse.Namespace) -> int:
-    """Check a bed spreadsheet whole; apply it whole only when every line is right."""
+def import_command(args: argparse.Namespace) -> int:
+    """Check a sheet whole; apply it whole only when every line is right."""
     from clock import now_utc
     from imports.beds import check_bed_sheet
+    from imports.sheets import source_name
+    from imports.stock import check_stock_sheet
     from imports.tables import read_table
+    from queries import facilities
     from queries.engine import make_engine
-    from queries.facilities import apply_bed_counts, hospital_codes
 
     path = Path(args.file)
     if not path.is_file():
         print(f"error: no file {path}", file=sys.stderr)
         return 2
+    source = source_name(args.source)
     engine = make_engine(args.database_url)
-    sheet = check_bed_sheet(read_table(path.read_bytes(), path.name), hospital_codes(engine))
+    frame = read_table(path.read_bytes(), path.name)
+    if args.command == "import-beds":
+        sheet, owner, apply = check_bed_sheet(frame, facilities.hospital_codes(engine)), "hospital_code", \
+            facilities.apply_bed_counts
+    else:
+        sheet, owner, apply = check_stock_sheet(frame, facilities.stock_keys(engine)), "depot_code", \
+            facilities.apply_stock
     for problem in sheet.problems:
         print(str(problem), file=sys.stderr)
     if not sheet.ok:
         print(f"{path.name}: {len(sheet.problems)} problem(s); nothing was imported. "
               "Correct the lines above and run the command again.", file=sys.stderr)
         return 1
-    hospitals = sheet.rows["hospital_code"].nunique()
+    owners = sheet.rows[owner].nunique()
     if args.check:
-        print(f"{path.name}: {len(sheet.rows)} bed counts of {hospitals} hospitals are ready to import")
+        print(f"{path.name}: {len(sheet.rows)} lines for {owners} facilities are ready to import")
         return 0
-    updated = apply_bed_counts(engine, sheet.rows, args.source, now_utc())
-    print(f"{path.name}: set {updated} bed counts of {hospitals} hospitals (source: {args.source})")
+    updated = apply(engine, sheet.rows, source, now_utc())
+    print(f"{path.name}: set {updated} lines for {owners} facilities (source: {source})")
     return 0
 
 
@@ -91,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     upgrade = sub.add_parser("upgrade", help="bring a database built by an earlier version up to date")
     upgrade.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
     upgrade.set_defaults(handler=upgrade_command)
-    beds = sub.add_parser("import-beds", help="set hospital bed counts from a CSV/XLSX sheet (all lines or none)")
-    beds.add_argument("file", help="a .csv (UTF-8 or GBK) or .xlsx: 医院编码, 床位类型, 总床位, 占用床位")
-    beds.add_argument("--source", default="卫健委 health commission", help="who sent the figures")
-    beds.add_argument("--check", action="store_true", help="only check the sheet; change nothing")
-    beds.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
-    beds.set_defaults(handler=import_beds_command)
+    for name, what, columns, source in (
+        ("import-beds", "hospital bed counts", "医院编码, 床位类型, 总床位, 占用床位", "市卫健委"),
+        ("import-stock", "depot stock", "仓库编码, 物资名称, 数量 [, 储备下限]", "市应急管理局"),
+    ):
+        command = sub.add_parser(name, help=f"set {what} from a CSV/XLSX sheet (all lines or none)")
+        command.add_argument("file", help=f"a .csv (UTF-8 or GBK) or .xlsx: {columns}")
+        command.add_argument("--source", default=source, help="who sent the figures")
+        command.add_argument("--check", action="store_true", help="only check the sheet; change nothing")
+        command.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
+        command.set_defaults(handler=import_command)
     args = parser.parse_args(argv)
     if args.command == "seed" and args.days <= 0:
         parser.error("--days must be positive")

@@ -6,30 +6,29 @@ import pandas as pd
 import streamlit as st
 
 from errors import InvalidInput
-from ui import bed_import
+from ui import sheet_import
 from ui.frame import page_frame
 from ui.i18n import t
+from ui.sheet_import import SheetKind
 from ui.widgets import table
 
-DONE_KEY = "import.beds.done"  # the message of the last import, shown once after its rerun
-UPLOADS_KEY = "import.beds.uploads"  # imports so far: a new uploader after each, empty again
 
-
-def _beds_section() -> None:
-    st.subheader(t("import_beds"))
-    st.caption(t("import_beds_help"))
-    if DONE_KEY in st.session_state:
-        st.success(st.session_state.pop(DONE_KEY))
-    st.download_button(t("import_template"), bed_import.template_csv(), file_name="医院床位.csv", mime="text/csv",
-                       icon=":material/download:", key="import-beds-template")
+def _section(kind: SheetKind) -> None:
+    done, uploads = f"import.{kind.key}.done", f"import.{kind.key}.uploads"
+    st.caption(t(f"import_{kind.key}_help"))
+    if done in st.session_state:  # the message of the last import, shown once after its rerun
+        st.success(st.session_state.pop(done))
+    st.download_button(t("import_template"), sheet_import.template_csv(kind), file_name=kind.template_name,
+                       mime="text/csv", icon=":material/download:", key=f"import-{kind.key}-template")
     left, right = st.columns([2, 1])
+    # a new uploader after each import: it starts empty again
     upload = left.file_uploader(t("import_file"), type=["csv", "xlsx"],
-                                key=f"import-beds-file-{st.session_state.get(UPLOADS_KEY, 0)}")
-    source = right.text_input(t("import_source"), value="卫健委", key="import-beds-source")
+                                key=f"import-{kind.key}-file-{st.session_state.get(uploads, 0)}")
+    source = right.text_input(t("import_source"), value=t(f"import_{kind.key}_source"), key=f"import-{kind.key}-source")
     if upload is None:
         return
     try:
-        sheet = bed_import.check(upload.getvalue(), upload.name)
+        sheet = sheet_import.check(kind, upload.getvalue(), upload.name)
     except InvalidInput as exc:
         st.error(str(exc))
         return
@@ -38,13 +37,16 @@ def _beds_section() -> None:
         table(st, pd.DataFrame({t("import_line"): [p.line for p in sheet.problems],
                                 t("import_problem"): [p.text for p in sheet.problems]}))
         return
-    st.info(t("import_ready").format(rows=len(sheet.rows), hospitals=sheet.rows["hospital_code"].nunique()))
-    table(st, bed_import.before_and_after(sheet), height=min(420, 40 + 35 * len(sheet.rows)))
-    if st.button(t("import_apply"), type="primary", icon=":material/upload:", key="import-beds-apply"):
-        st.session_state[DONE_KEY] = bed_import.apply(sheet, source)
-        st.session_state[UPLOADS_KEY] = st.session_state.get(UPLOADS_KEY, 0) + 1
+    st.info(t("import_ready").format(rows=len(sheet.rows), owners=sheet.rows[kind.owner].nunique()))
+    table(st, sheet_import.before_and_after(kind, sheet), height=min(420, 40 + 35 * len(sheet.rows)))
+    if st.button(t("import_apply"), type="primary", icon=":material/upload:", key=f"import-{kind.key}-apply"):
+        st.session_state[done] = sheet_import.apply(kind, sheet, source)
+        st.session_state[uploads] = st.session_state.get(uploads, 0) + 1
         st.rerun()
 
 
 with page_frame("imports", sidebar=False, scoped=False):
-    _beds_section()
+    for tab, kind in zip(st.tabs([t(f"import_{kind.key}") for kind in sheet_import.KINDS]), sheet_import.KINDS,
+                         strict=True):
+        with tab:
+            _section(kind)

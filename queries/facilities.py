@@ -133,3 +133,40 @@ def bed_counts(engine: Engine, codes: list[str] | None = None) -> pd.DataFrame:
         statement = statement.where(b.hospital_code.in_(codes))
     with engine.connect() as conn:
         return frame(conn, statement)
+
+
+def stock_lines(engine: Engine, depots: list[str] | None = None) -> pd.DataFrame:
+    """Every stock line (of all depots, or of the given ones).
+
+    Columns: depot_code, depot_name, item, quantity, unit, min_level, last_updated; by depot, item.
+    """
+    s, d = stock.c, supply_depot.c
+    statement = (sa.select(s.depot_code, d.name.label("depot_name"), s.item, s.quantity, s.unit, s.min_level,
+                           s.last_updated)
+                 .select_from(stock.join(supply_depot, d.code == s.depot_code)).order_by(s.depot_code, s.item))
+    if depots is not None:
+        statement = statement.where(s.depot_code.in_(depots))
+    with engine.connect() as conn:
+        return frame(conn, statement)
+
+
+def apply_stock(engine: Engine, lines: pd.DataFrame, source: str, at: datetime) -> int:
+    """Set the quantity (and min_level, when the frame has it) of checked stock lines (depot_code,
+    item, ...), stamp each line and its depot as updated at `at` by `source`. One transaction."""
+    values = [c for c in ("quantity", "min_level") if c in lines]
+    rows = lines[["depot_code", "item", *values]].rename(columns={"depot_code": "d", "item": "i"}).to_dict("records")
+    if not rows:
+        return 0
+    s = stock.c
+    with engine.begin() as conn:
+        conn.execute(stock.update().where(s.depot_code == sa.bindparam("d"), s.item == sa.bindparam("i"))
+                     .values(**{c: sa.bindparam(c) for c in values}, last_updated=at), rows)
+        conn.execute(supply_depot.update().where(supply_depot.c.code.in_(sorted({r["d"] for r in rows})))
+                     .values(last_updated=at, source=source))
+    return len(rows)
+
+
+def stock_keys(engine: Engine) -> set[tuple[str, str]]:
+    """(depot_code, item) of every stock line (what an import may set)."""
+    with engine.connect() as conn:
+        return {(d, i) for d, i in conn.execute(sa.select(stock.c.depot_code, stock.c.item))}

@@ -36,16 +36,25 @@ def writable(backend, tmp_path_factory) -> sa.Engine:
 
 
 def snapshot(engine: sa.Engine) -> dict[str, pd.DataFrame]:
+    queries = {
+        "beds": "SELECT * FROM hospital_beds ORDER BY hospital_code, bed_type",
+        "hospitals": "SELECT code, last_updated, source FROM hospital ORDER BY code",
+        "stock": "SELECT * FROM stock ORDER BY depot_code, item",
+        "depots": "SELECT code, last_updated, source FROM supply_depot ORDER BY code",
+    }
     with engine.connect() as conn:
-        return {
-            "beds": pd.read_sql(sa.text("SELECT * FROM hospital_beds ORDER BY hospital_code, bed_type"), conn),
-            "hospitals": pd.read_sql(sa.text("SELECT code, last_updated, source FROM hospital ORDER BY code"), conn),
-        }
+        return {name: pd.read_sql(sa.text(sql), conn) for name, sql in queries.items()}
 
 
-def csv_file(tmp_path: Path, rows: list[list], encoding: str = "gbk", name: str = "beds.csv") -> Path:
+def assert_unchanged(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> None:
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name])
+
+
+def csv_file(tmp_path: Path, rows: list[list], encoding: str = "gbk", name: str = "beds.csv",
+             header: list[str] = HEADER) -> Path:
     path = tmp_path / name
-    text = "\n".join(",".join(f'"{c}"' if "," in str(c) else str(c) for c in row) for row in [HEADER, *rows])
+    text = "\n".join(",".join(f'"{c}"' if "," in str(c) else str(c) for c in row) for row in [header, *rows])
     path.write_bytes(text.encode(encoding))
     return path
 
@@ -112,9 +121,7 @@ def test_every_bad_line_is_named_and_nothing_is_written(writable, tmp_path, caps
                      "line 7: unknown hospital code", "7 problem(s); nothing was imported"):
         assert expected in printed
     assert "line 2:" not in printed
-    after = snapshot(writable)
-    for name in before:
-        pd.testing.assert_frame_equal(before[name], after[name])
+    assert_unchanged(before, snapshot(writable))
 
 
 def test_a_right_sheet_sets_the_counts_and_stamps_the_hospitals(writable, tmp_path, capsys):
@@ -126,7 +133,7 @@ def test_a_right_sheet_sets_the_counts_and_stamps_the_hospitals(writable, tmp_pa
     path.write_bytes(xlsx_bytes(rows))
     url = writable.url.render_as_string(False)
     assert cli.main(["import-beds", str(path), "--database-url", url, "--source", "市卫健委"]) == 0
-    assert "set 3 bed counts of 2 hospitals" in capsys.readouterr().out
+    assert "set 3 lines for 2 facilities (source: 市卫健委)" in capsys.readouterr().out
     got = facilities.bed_counts(writable, [first, second]).set_index(["hospital_code", "bed_type"])
     assert got.loc[(first, "icu"), ["total", "occupied"]].tolist() == [88, 80]
     assert got.loc[(first, "general"), ["total", "occupied"]].tolist() == [1500, 1200]
@@ -154,10 +161,8 @@ def test_check_only_changes_nothing(writable, tmp_path, capsys):
     path = csv_file(tmp_path, [[first, "isolation", 12, 3]], encoding="utf-8")
     url = writable.url.render_as_string(False)
     assert cli.main(["import-beds", str(path), "--database-url", url, "--check"]) == 0
-    assert "1 bed counts of 1 hospitals are ready" in capsys.readouterr().out
-    after = snapshot(writable)
-    for name in before:
-        pd.testing.assert_frame_equal(before[name], after[name])
+    assert "1 lines for 1 facilities are ready to import" in capsys.readouterr().out
+    assert_unchanged(before, snapshot(writable))
 
 
 @pytest.fixture
@@ -200,3 +205,58 @@ def test_the_import_page_shows_the_problems_or_before_and_after_then_imports(imp
     assert app.success and "1" in app.success[0].value
     after = facilities.bed_counts(writable, [second]).set_index("bed_type")
     assert after.loc["isolation", ["total", "occupied"]].tolist() == [9, 4]
+
+
+def test_stock_lines_are_checked_then_set_with_their_minimum(writable, tmp_path, capsys):
+    lines = facilities.stock_lines(writable)
+    depot, other = lines["depot_code"].unique()[:2]
+    items = lines.loc[lines["depot_code"] == depot, "item"].tolist()
+    header = ["仓库编码", "物资名称", "数量", "储备下限"]
+    url = writable.url.render_as_string(False)
+    before = snapshot(writable)
+    bad = csv_file(tmp_path, [[depot, items[0], "12.5", 3], ["D9999", items[0], 1, 1],
+                              [depot, "不存在的物资", 1, 1], [other, items[1], -4, 1]], header=header, name="bad.csv")
+    assert cli.main(["import-stock", str(bad), "--database-url", url]) == 1
+    printed = capsys.readouterr().err
+    for expected in ("line 3: unknown depot code 'D9999'", f"line 4: depot {depot} holds no item '不存在的物资'",
+                     "line 5: quantity '-4' is not a number (0 or more)", "3 problem(s); nothing was imported"):
+        assert expected in printed
+    assert_unchanged(before, snapshot(writable))
+
+    good = csv_file(tmp_path, [[depot, items[0], "1,250.5", 1000], [depot, items[1], 0, 10]], header=header,
+                    name="good.xlsx.csv", encoding="utf-8")
+    assert cli.main(["import-stock", str(good), "--database-url", url, "--source", "区应急管理局"]) == 0
+    got = facilities.stock_lines(writable, [depot]).set_index("item")
+    assert got.loc[items[0], ["quantity", "min_level"]].tolist() == [1250.5, 1000]
+    assert got.loc[items[1], ["quantity", "min_level"]].tolist() == [0, 10]
+    after = snapshot(writable)
+    untouched = ~((after["stock"]["depot_code"] == depot) & after["stock"]["item"].isin(items[:2]))
+    pd.testing.assert_frame_equal(before["stock"][untouched], after["stock"][untouched])
+    assert after["depots"].set_index("code").loc[depot, "source"] == "区应急管理局"
+    # What the Resources page reads marks the emptied item as below its minimum.
+    in_city = facilities.stock_in_scope(writable, get_settings().city_code).set_index(["depot_code", "item"])
+    assert bool(in_city.loc[(depot, items[1]), "below_min"]) and not in_city.loc[(depot, items[0]), "below_min"]
+
+
+def test_a_source_name_too_long_for_the_table_is_refused_before_anything_is_read(writable, tmp_path, capsys):
+    path = csv_file(tmp_path, [["H0001", "icu", 1, 1]])
+    url = writable.url.render_as_string(False)
+    assert cli.main(["import-beds", str(path), "--database-url", url, "--source", "卫" * 65]) == 2
+    assert "use at most 64" in capsys.readouterr().err
+
+
+def test_the_stock_tab_previews_and_imports_a_sheet(import_page, writable):
+    app = import_page
+    line = facilities.stock_lines(writable).iloc[-1]
+    uploader = next(u for u in app.get("file_uploader") if u.proto.id.endswith("import-stock-file-0"))
+    sheet = f"仓库编码,物资名称,数量\n{line['depot_code']},{line['item']},4321\n".encode("gbk")
+    uploader.set_value(("stock.csv", sheet, "text/csv")).run()
+    assert not app.exception and not app.error
+    preview = app.dataframe[0].value
+    assert preview.iloc[0].tolist()[-2:] == [line["quantity"], 4321]
+    assert preview.iloc[0].tolist()[1:4] == [line["depot_code"], line["depot_name"], line["item"]]
+    next(b for b in app.button if b.key == "import-stock-apply").click().run()
+    assert not app.exception and app.success
+    now = facilities.stock_lines(writable, [line["depot_code"]]).set_index("item")
+    assert now.loc[line["item"], "quantity"] == 4321
+    assert now.loc[line["item"], "last_updated"] > pd.Timestamp(line["last_updated"])

@@ -21,17 +21,25 @@ LABELS: dict[str, tuple[str, str]] = {
                          "One row per hospital and bed type: hospital code, bed type (e.g. icu or 重症监护(ICU)), "
                          "total, occupied; CSV (UTF-8 or GBK) or XLSX. Imported only when every line is right, "
                          "otherwise not one line; bed types the sheet leaves out keep their counts."),
-    "import_template": ("下载当前床位表(可作模板)", "Download the current beds (a template)"),
+    "import_template": ("下载当前数据(可作模板)", "Download the current figures (a template)"),
     "import_file": ("选择文件", "Choose a file"),
     "import_source": ("数据来源", "Source of the figures"),
     "import_problems": ("发现 {n} 处问题，未导入任何数据。请修改后重新上传：",
                         "{n} problem(s) found; nothing was imported. Correct them and upload again:"),
     "import_problem": ("问题", "Problem"),
-    "import_ready": ("{rows} 行床位数据(涉及 {hospitals} 家医院)检查无误，导入后如下：",
-                     "{rows} bed counts of {hospitals} hospitals are right; after the import:"),
+    "import_ready": ("{rows} 行数据(涉及 {owners} 个单位)检查无误，导入后如下：",
+                     "{rows} lines for {owners} facilities are right; after the import:"),
     "import_apply": ("导入", "Import"),
-    "import_done": ("已导入 {rows} 行床位数据，{hospitals} 家医院的更新时间已刷新。",
-                    "Imported {rows} bed counts; {hospitals} hospitals are stamped as updated now."),
+    "import_done": ("已导入 {rows} 行数据，{owners} 个单位的更新时间已刷新。",
+                    "Imported {rows} lines; {owners} facilities are stamped as updated now."),
+    "import_stock": ("物资储备", "Depot stock"),
+    "import_beds_source": ("市卫健委", "Health commission"),
+    "import_stock_source": ("市应急管理局", "Emergency management bureau"),
+    "import_stock_help": ("每行一个仓库的一种物资：仓库编码、物资名称(与仓库现有名称一致)、数量，可选储备下限；"
+                          "CSV(UTF-8 或 GBK)或 XLSX。全部行无误才导入，否则一行也不导入；表中没有的物资保持不变。",
+                          "One row per depot and item: depot code, item (as the depot lists it), quantity, "
+                          "optionally the minimum; CSV (UTF-8 or GBK) or XLSX. Imported only when every line is "
+                          "right, otherwise not one line; items the sheet leaves out keep their stock."),
     "import_line": ("行号", "Line"),
     "bed_type_label": ("床位类型", "Bed type"),
     "before": ("原值", "before"),
@@ -98,6 +106,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "icu": ("ICU", "ICU"),
     "stock": ("物资库存", "Stock"),
     "item": ("物资", "Item"),
+    "unit": ("单位", "Unit"),
     "quantity": ("库存", "Quantity"),
     "min_level": ("储备下限", "Minimum"),
     "days_of_supply": ("可保障天数", "Days of supply"),

@@ -1,0 +1,40 @@
+"""Supply depot stock from the emergency management bureau's sheet.
+
+One row per depot and item: 仓库编码 (depot code), 物资名称 (item, as the depot lists it, e.g.
+帐篷), 数量 (quantity, in the item's unit), optionally 储备下限 (the minimum to hold). English
+headers (depot_code, item, quantity, min_level) work too. Items a sheet leaves out keep their stock.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from imports.sheets import Column, Sheet, check_sheet, quantity, text
+
+COLUMNS = (
+    Column("depot_code", ("仓库编码", "储备库编码", "depot_code", "depot"), text, "the depot code is empty"),
+    Column("item", ("物资名称", "物资", "item"), text, "the item is empty"),
+    Column("quantity", ("数量", "库存", "quantity"), quantity, "quantity '{value}' is not a number (0 or more)"),
+)
+MIN_LEVEL = Column("min_level", ("储备下限", "最低储备", "min_level"), quantity,
+                   "minimum '{value}' is not a number (0 or more)")
+
+
+def has_min_level(frame: pd.DataFrame) -> bool:
+    headers = {str(c).replace(" ", "").lower() for c in frame.columns}
+    return any(h.lower() in headers for h in MIN_LEVEL.headers)
+
+
+def check_stock_sheet(frame: pd.DataFrame, held: set[tuple[str, str]]) -> Sheet:
+    """Every problem of the sheet, each with its line; `held`: the (depot, item) pairs that exist."""
+    depots = {depot for depot, _ in held}
+
+    def rule(row: dict) -> list[str]:
+        if row["depot_code"] not in depots:
+            return [f"unknown depot code '{row['depot_code']}'"]
+        if (row["depot_code"], row["item"]) not in held:
+            return [f"depot {row['depot_code']} holds no item '{row['item']}'"]
+        return []
+
+    columns = (*COLUMNS, MIN_LEVEL) if has_min_level(frame) else COLUMNS
+    return check_sheet(frame, columns, rule, key=("depot_code", "item"))
