@@ -35,7 +35,7 @@ def _section(kind: SheetKind) -> None:
     if not sheet.ok:
         st.error(t("import_problems").format(n=len(sheet.problems)))
         table(st, pd.DataFrame({t("import_line"): [p.line for p in sheet.problems],
-                                t("import_problem"): [p.text for p in sheet.problems]}))
+                                t("import_problem"): [p.text for p in sheet.problems]}), width="content")
         return
     st.info(t("import_ready").format(rows=len(sheet.rows), owners=sheet.rows[kind.owner].nunique()))
     table(st, sheet_import.before_and_after(kind, sheet), height=min(420, 40 + 35 * len(sheet.rows)))

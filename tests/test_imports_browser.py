@@ -1,0 +1,70 @@
+"""The Data import page in headless chromium: a real file through the real uploader, then the database."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from queries import facilities
+from tests.browser import IDLE, VIEWPORT, ServedApp, copy_sqlite, open_page, screenshot, serve_dashboard
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module")
+def import_app(demo_engines, tmp_path_factory) -> Iterator[ServedApp]:
+    """The app over a copy of the demo database of its own: this module writes to it."""
+    folder = tmp_path_factory.mktemp("imports-app")
+    database = copy_sqlite(demo_engines("sqlite").url.database, folder / "cityops.sqlite")
+    with serve_dashboard(f"sqlite:///{database}", folder) as app:
+        yield app
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def upload(page: Page, path, tab: int = 0) -> None:
+    page.locator("input[type=file]").nth(tab).set_input_files(str(path))
+    page.wait_for_selector("[data-testid=stDataFrame]", timeout=30_000)
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def grid_text(page: Page) -> str:
+    return " ".join(page.locator("[data-testid=stDataFrame] table").first.all_inner_texts())
+
+
+def test_a_bed_sheet_through_the_browser(import_app: ServedApp, chromium: Browser, tmp_path):
+    engine = import_app.engine
+    first, second = sorted(facilities.hospital_codes(engine))[:2]
+    before = facilities.bed_counts(engine, [first, second])
+    page = chromium.new_page(viewport=VIEWPORT)
+    open_page(page, import_app.url("imports"), ready=".st-key-import-beds-template button")
+    assert page.locator("[data-testid=stBreadcrumbs], [class*='st-key-crumb-']").count() == 0  # no scope here
+
+    bad = tmp_path / "床位.csv"
+    bad.write_bytes(f"医院编码,床位类型,总床位,占用床位\n{first},icu,10,12\nH9999,icu,5,1\n".encode("gbk"))
+    upload(page, bad)
+    assert "发现 2 处问题" in page.locator("[data-testid=stAlert]").first.inner_text()
+    page.wait_for_function("document.querySelector('[data-testid=stDataFrame] table tbody tr')", timeout=15_000)
+    problems = grid_text(page)
+    assert "occupied 12 is more than total 10" in problems and "unknown hospital code 'H9999'" in problems
+    assert page.locator(".st-key-import-beds-apply").count() == 0
+    screenshot(page, "imports-problems")
+
+    good = tmp_path / "床位-修正.csv"
+    good.write_bytes(f"医院编码,床位类型,总床位,占用床位\n{first},icu,10,8\n{second},普通床位,900,700\n".encode("gbk"))
+    upload(page, good)
+    assert "2 行数据(涉及 2 个单位)检查无误" in page.locator("[data-testid=stAlert]").first.inner_text()
+    screenshot(page, "imports-preview")
+    page.locator(".st-key-import-beds-apply button").click()
+    page.wait_for_selector("[data-testid=stAlertContentSuccess]", timeout=30_000)
+    assert "已导入 2 行数据" in page.locator("[data-testid=stAlertContentSuccess]").inner_text()
+    screenshot(page, "imports-done")
+    after = facilities.bed_counts(engine, [first, second]).set_index(["hospital_code", "bed_type"])
+    assert after.loc[(first, "icu"), ["total", "occupied"]].tolist() == [10, 8]
+    assert after.loc[(second, "general"), ["total", "occupied"]].tolist() == [900, 700]
+    changed, counts = [(first, "icu"), (second, "general")], ["total", "occupied"]
+    unchanged = before.set_index(["hospital_code", "bed_type"]).drop(changed)[counts]
+    assert after.drop(changed)[counts].equals(unchanged)
+    page.close()
