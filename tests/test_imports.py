@@ -21,6 +21,7 @@ from imports.tables import read_table
 from queries import facilities
 from settings import get_settings
 from tests.support import demo_engine
+from ui import sheet_import
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "imports.py")
 HEADER = ["医院编码", "床位类型", "总床位", "占用床位"]
@@ -260,3 +261,17 @@ def test_the_stock_tab_previews_and_imports_a_sheet(import_page, writable):
     now = facilities.stock_lines(writable, [line["depot_code"]]).set_index("item")
     assert now.loc[line["item"], "quantity"] == 4321
     assert now.loc[line["item"], "last_updated"] > pd.Timestamp(line["last_updated"])
+
+
+@pytest.mark.parametrize("kind", sheet_import.KINDS, ids=lambda kind: kind.key)
+def test_the_downloaded_template_imports_back_unchanged(import_page, writable, kind):
+    """The template is today's figures in the sheet's layout: sent back as is, every line checks
+    and before equals after."""
+    template = sheet_import.template_csv(kind)
+    sheet = sheet_import.check(kind, template, f"{kind.key}.csv")
+    assert sheet.ok, sheet.problems[:3]
+    preview = sheet_import.before_and_after(kind, sheet)
+    befores = [c for c in preview.columns if c.endswith("(原值)")]
+    assert len(preview) == len(sheet.rows) > 10 and befores
+    for before in befores:
+        assert (preview[before] == preview[before.replace("(原值)", "(新值)")]).all(), before
