@@ -154,6 +154,7 @@ def apply_stock(engine: Engine, lines: pd.DataFrame, source: str, at: datetime) 
     """Set the quantity (and min_level, when the frame has it) of checked stock lines (depot_code,
     item, ...), stamp each line and its depot as updated at `at` by `source`. One transaction."""
     values = [c for c in ("quantity", "min_level") if c in lines]
+    # the WHERE's parameters may not share a name with a column: SQLAlchemy reserves those for SET
     rows = lines[["depot_code", "item", *values]].rename(columns={"depot_code": "d", "item": "i"}).to_dict("records")
     if not rows:
         return 0
