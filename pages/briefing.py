@@ -9,7 +9,7 @@ from exports import briefing, briefing_data, figures, tables
 from exports.briefing_data import Chart
 from exports.provenance import ExportView
 from ui import data
-from ui.frame import page_frame
+from ui.frame import current_view
 from ui.i18n import t
 from ui.state import ViewState
 from ui.widgets import table
@@ -111,6 +111,6 @@ def chart_section(state: ViewState) -> None:
     table(st, chart.table, height=260)
 
 
-with page_frame("briefing") as state:
-    pack_section(state)
-    chart_section(state)
+state = current_view()
+pack_section(state)
+chart_section(state)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from errors import InvalidInput
 from ui import sheet_import
-from ui.frame import page_frame
+from ui.frame import current_view
 from ui.i18n import t
 from ui.sheet_import import SheetKind
 from ui.widgets import table
@@ -45,8 +45,8 @@ def _section(kind: SheetKind) -> None:
         st.rerun()
 
 
-with page_frame("imports", sidebar=False, scoped=False):
-    for tab, kind in zip(st.tabs([t(f"import_{kind.key}") for kind in sheet_import.KINDS]), sheet_import.KINDS,
-                         strict=True):
-        with tab:
-            _section(kind)
+current_view()  # drawn inside app.py's frame
+for tab, kind in zip(st.tabs([t(f"import_{kind.key}") for kind in sheet_import.KINDS]), sheet_import.KINDS,
+                     strict=True):
+    with tab:
+        _section(kind)

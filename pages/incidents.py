@@ -8,7 +8,7 @@ import streamlit as st
 from clock import to_local
 from geo import charts
 from ui import data
-from ui.frame import page_frame
+from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState, set_view, url_widget_key
 from ui.widgets import fmt_num, fmt_pct, kpi_row, local_time_text
@@ -84,17 +84,17 @@ def _latest(state: ViewState) -> None:
     st.dataframe(table, hide_index=True, width="stretch", height=360)
 
 
-with page_frame("incidents") as state:
-    state = _filters(state)
-    totals = data.totals(state.scope, state.time_window(), state.filters())
-    kpi_row([
-        ("incidents_window", f"{totals['incidents']:,}", t(state.window)),
-        ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
-        ("on_time_rate", fmt_pct(totals["on_time_rate"]), None),
-        ("median_hours", fmt_num(totals["median_hours"]), None),
-        ("overdue", f"{totals['overdue']:,}", None),
-    ])
-    _breakdowns(state)
-    _trend(state)
-    _closed_loop(state)
-    _latest(state)
+state = current_view()
+state = _filters(state)
+totals = data.totals(state.scope, state.time_window(), state.filters())
+kpi_row([
+    ("incidents_window", f"{totals['incidents']:,}", t(state.window)),
+    ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
+    ("on_time_rate", fmt_pct(totals["on_time_rate"]), None),
+    ("median_hours", fmt_num(totals["median_hours"]), None),
+    ("overdue", f"{totals['overdue']:,}", None),
+])
+_breakdowns(state)
+_trend(state)
+_closed_loop(state)
+_latest(state)

@@ -7,7 +7,7 @@ import streamlit as st
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from settings import get_settings
 from ui import data
-from ui.frame import page_frame
+from ui.frame import current_view
 from ui.i18n import t
 from ui.live import freshness_badge, last_good
 from ui.map import recent_since, scope_map
@@ -89,6 +89,6 @@ def live_map(state: ViewState) -> None:
         _busiest(figures["counts"])
 
 
-with page_frame("overview") as state:
-    live_figures(state)
-    live_map(state)
+state = current_view()
+live_figures(state)
+live_map(state)

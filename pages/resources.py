@@ -14,7 +14,7 @@ from geo.resources import (
     stock_by_item,
 )
 from ui import data
-from ui.frame import page_frame
+from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState
 from ui.widgets import fmt_int, fmt_num, fmt_pct, freshness, kpi_row, local_time_text, table
@@ -89,8 +89,8 @@ def _supplies(state: ViewState, population: int) -> None:
         local_time_text), t("stale"): freshness(depots)}), hide_index=True, width="stretch")
 
 
-with page_frame("resources") as state:
-    population = data.scope(state.scope).population
-    _assembly(state, population)
-    _hospitals(state)
-    _supplies(state, population)
+state = current_view()
+population = data.scope(state.scope).population
+_assembly(state, population)
+_hospitals(state)
+_supplies(state, population)

@@ -16,7 +16,7 @@ from scenario_model import Overrides, parse_overrides
 from settings import get_settings
 from ui import data
 from ui import scenario_builder as builder
-from ui.frame import page_frame
+from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState, set_view
 from ui.widgets import fmt_int, fmt_num, fmt_pct, legend
@@ -220,33 +220,33 @@ def _levels(scope_level: str) -> list[str]:
     return levels
 
 
-with page_frame("scenarios") as state:
-    _sync_with_url(state)
-    if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
-    reference = _saved_bar(state)
-    window = state.time_window()
-    baseline = baseline_for(state.scope, window)
-    build_column, result_column = st.columns([2, 3], gap="large")
-    with result_column:
-        level = st.selectbox(t("scn_level"), _levels(baseline.scope_level), format_func=lambda v: term("level", v),
-                             key="scn-level")
-        current = Overrides.model_validate(builder.draft()).model_dump_json()
-        res = results(state.scope, window, level, reference, current)
-        reference_name = t("scn_baseline") if reference == "{}" else st.session_state.get("scn-reference")
-        _tiles(res)
-        map_level = _map_level(baseline.scope_level, level)
-        map_res = res if map_level == level else results(state.scope, window, map_level, reference, current)
-        _difference_map(state, baseline, map_res, map_level)
-    with build_column:
-        st.subheader(t("scn_build"))
-        builder.builder(baseline)
-        builder.overrides_list(baseline)
-        st.caption(f"{t('scn_walking')}: {get_settings().walking_distance_m:,.0f}")
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        _side_by_side(res, reference_name)
-    with right:
-        _supply(res)
-    _difference_table(res)
-    _save_form(state, baseline)
+state = current_view()
+_sync_with_url(state)
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH))
+reference = _saved_bar(state)
+window = state.time_window()
+baseline = baseline_for(state.scope, window)
+build_column, result_column = st.columns([2, 3], gap="large")
+with result_column:
+    level = st.selectbox(t("scn_level"), _levels(baseline.scope_level), format_func=lambda v: term("level", v),
+                         key="scn-level")
+    current = Overrides.model_validate(builder.draft()).model_dump_json()
+    res = results(state.scope, window, level, reference, current)
+    reference_name = t("scn_baseline") if reference == "{}" else st.session_state.get("scn-reference")
+    _tiles(res)
+    map_level = _map_level(baseline.scope_level, level)
+    map_res = res if map_level == level else results(state.scope, window, map_level, reference, current)
+    _difference_map(state, baseline, map_res, map_level)
+with build_column:
+    st.subheader(t("scn_build"))
+    builder.builder(baseline)
+    builder.overrides_list(baseline)
+    st.caption(f"{t('scn_walking')}: {get_settings().walking_distance_m:,.0f}")
+left, right = st.columns([3, 2], gap="large")
+with left:
+    _side_by_side(res, reference_name)
+with right:
+    _supply(res)
+_difference_table(res)
+_save_form(state, baseline)

@@ -3,8 +3,6 @@ and a chart-by-chart section whose data downloads are neutralised CSV/XLSX."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import streamlit as st
 from streamlit.proto.Block_pb2 import Block
@@ -12,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from queries.incidents import incident_totals
 from settings import get_settings
+from tests.apps import page_app
 from ui.state import ViewState
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "briefing.py")
 DISTRICT = "330212"
 
 
@@ -26,9 +24,7 @@ def page(demo_engines, monkeypatch):
     get_settings.cache_clear()
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(PAGE, default_timeout=120)
-    app.query_params["scope"] = DISTRICT
-    app.query_params["window"] = "7d"
+    app = page_app("briefing", timeout=120, scope=DISTRICT, window="7d")
     yield engine, app
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -20,10 +20,10 @@ from imports.beds import check_bed_sheet
 from imports.tables import read_table
 from queries import facilities
 from settings import get_settings
+from tests.apps import page_app
 from tests.support import demo_engine
 from ui import sheet_import
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "imports.py")
 HEADER = ["医院编码", "床位类型", "总床位", "占用床位"]
 _built: dict[str, sa.Engine] = {}
 
@@ -174,7 +174,7 @@ def import_page(writable, monkeypatch) -> Iterator[AppTest]:
     get_settings.cache_clear()
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    app = page_app("imports").run()
     assert not app.exception
     yield app
     st.cache_data.clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -17,9 +16,9 @@ from queries.areas import area_geometries, children_of
 from queries.facilities import assembly_points_in_scope
 from scenario_model import Overrides
 from settings import get_settings
+from tests.apps import page_app
 from tests.support import demo_engine
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "scenarios.py")
 DISTRICT = "330212"
 
 
@@ -37,10 +36,7 @@ def page_on(writable, monkeypatch) -> Iterator:
     st.cache_resource.clear()
 
     def make(**params: str) -> AppTest:
-        app = AppTest.from_file(PAGE, default_timeout=90)
-        for name, value in params.items():
-            app.query_params[name] = value
-        return app.run()
+        return page_app("scenarios", timeout=90, **params).run()
 
     yield make
     st.cache_data.clear()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextvars import ContextVar
 
 import streamlit as st
 
@@ -16,6 +16,8 @@ from ui.router import run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_problems, url_widget_key, view_state
 
 log = logging.getLogger("cityops.ui")
+# The frame's view while a page draws: set and reset around page.run() in the script thread of the run.
+_FRAMED_VIEW: ContextVar[ViewState | None] = ContextVar("framed_view", default=None)
 
 
 def _resolved_state() -> ViewState:
@@ -75,11 +77,19 @@ def _sidebar(state: ViewState) -> None:
         st.caption(t("synthetic_note"))
 
 
-@contextmanager
-def page_frame(title_key: str, *, sidebar: bool = True, scoped: bool = True) -> Iterator[ViewState]:
-    """Yield the page's view state; a domain error becomes a message, never a traceback.
-    A page that is not about a scope (scoped=False) has no breadcrumbs."""
-    run_inside_app_router()
+def current_view() -> ViewState:
+    """The view of the page being drawn, resolved by the frame app.py runs every page in."""
+    state = _FRAMED_VIEW.get()
+    if state is None:
+        # Only Streamlit's legacy pages/ discovery runs a page file without app.py (see ui.router).
+        run_inside_app_router()
+        raise RuntimeError("a page file ran outside app.py's frame")
+    return state
+
+
+def show_framed(run_page: Callable[[], None], title_key: str, *, sidebar: bool = True, scoped: bool = True) -> None:
+    """Draw the frame (sidebar, title, URL problems, breadcrumbs) and the page inside it; a domain error
+    becomes a message, never a traceback. A page that is not about a scope (scoped=False) has no breadcrumbs."""
     try:
         state = _resolved_state()
         if sidebar:
@@ -89,7 +99,11 @@ def page_frame(title_key: str, *, sidebar: bool = True, scoped: bool = True) -> 
             st.warning(t("bad_url") + "; ".join(url_problems()))
         if scoped:
             breadcrumbs(state)
-        yield state
+        token = _FRAMED_VIEW.set(state)
+        try:
+            run_page()
+        finally:
+            _FRAMED_VIEW.reset(token)
     except DatabaseUnavailable as exc:
         st.error(f"{exc}")
     except CityOpsError as exc:
