@@ -1,0 +1,135 @@
+"""The intake endpoints: Open311 services and requests, the lifecycle extension, health and the API page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from clock import now_utc
+from intake.answers import SERVICES, created_out, request_out
+from intake.bodies import body_fields, idempotency_key, incident_draft, parse
+from intake.params import DEFAULT_LIMIT, MAX_LIMIT, as_incident_id, request_query
+from intake.schemas import RequestCreated, Service, ServiceRequestIn, ServiceRequestOut, TransitionIn
+from intake.spec import BASE, CREATED_LINKS, IDEMPOTENCY_PARAMETER, error_answers, json_or_form_body
+from intake.state import Running
+from queries.intake import Created, create_incident, service_request, service_requests, transition_incident
+
+router = APIRouter()
+
+# A self-contained API page (no CDN): the spec rendered by a few lines of inline script.
+DOCS_PAGE = (Path(__file__).parent / "docs.html").read_text(encoding="utf-8")
+
+
+@router.get(
+    f"{BASE}/services.json",
+    response_model=list[Service],
+    tags=["open311"],
+    summary="The incident categories as Open311 services",
+)
+def services() -> JSONResponse:
+    return JSONResponse(SERVICES)
+
+
+@router.post(
+    f"{BASE}/requests.json",
+    response_model=list[RequestCreated],
+    status_code=201,
+    tags=["open311"],
+    summary="Report an incident (JSON or form)",
+    responses={
+        200: {"model": list[RequestCreated], "description": "A repeat: the earlier request."},
+        **error_answers(400, 409, 413, 415, 422, 503),
+    },
+    openapi_extra={
+        "requestBody": json_or_form_body(ServiceRequestIn),
+        "parameters": [IDEMPOTENCY_PARAMETER],
+        "responses": {"201": {"links": CREATED_LINKS}},
+    },
+)
+async def create_request(request: Request, state: Running) -> JSONResponse:
+    key = idempotency_key(request.headers.get("idempotency-key"))
+    body = parse(ServiceRequestIn, await body_fields(request))
+    draft = incident_draft(state.locator, body, key)
+    result: Created = await state.write(
+        lambda conn: create_incident(conn, draft, city_code=state.city_code, now=now_utc())
+    )
+    return JSONResponse(created_out(result), status_code=201 if result.created else 200)
+
+
+@router.get(
+    f"{BASE}/requests.json",
+    response_model=list[ServiceRequestOut],
+    tags=["open311"],
+    summary="Search service requests (newest first)",
+    responses=error_answers(400, 503),
+)
+def list_requests(
+    state: Running,
+    service_request_id: Annotated[
+        str | None, Query(description="Comma-separated ids; other filters are then ignored.")
+    ] = None,
+    service_code: Annotated[str | None, Query(description="Comma-separated service codes.")] = None,
+    status: Annotated[
+        str | None, Query(description="open, closed (comma-separated; fine state codes also accepted).")
+    ] = None,
+    start_date: Annotated[str | None, Query(description="Reported at or after (ISO 8601).")] = None,
+    end_date: Annotated[str | None, Query(description="Reported before (ISO 8601).")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most rows returned.")] = DEFAULT_LIMIT,
+    jurisdiction_id: Annotated[str | None, Query(description="Ignored: one city.")] = None,
+) -> JSONResponse:
+    query = request_query(service_request_id, service_code, status, start_date, end_date, limit)
+    rows = service_requests(state.engine, state.city_code, query)
+    return JSONResponse([request_out(r) for r in rows])
+
+
+@router.get(
+    f"{BASE}/requests/{{request_id}}.json",
+    response_model=list[ServiceRequestOut],
+    tags=["open311"],
+    summary="One service request (an array of one)",
+    responses=error_answers(404, 503),
+    operation_id="get_request",
+)
+def get_request(state: Running, request_id: str) -> JSONResponse:
+    row = service_request(state.engine, state.city_code, as_incident_id(request_id))
+    return JSONResponse([request_out(row)])
+
+
+@router.post(
+    f"{BASE}/requests/{{request_id}}/transitions.json",
+    response_model=list[ServiceRequestOut],
+    tags=["lifecycle extension"],
+    responses=error_answers(400, 404, 409, 413, 415, 503),
+    summary="Take a lifecycle step: dispatch, handle, resolve, close, void, park, escalate, reopen",
+    operation_id="transition",
+    openapi_extra={"requestBody": json_or_form_body(TransitionIn)},
+)
+async def transition(request: Request, state: Running, request_id: str) -> JSONResponse:
+    incident_id = as_incident_id(request_id)
+    step = parse(TransitionIn, await body_fields(request))
+    row = await state.write(
+        lambda conn: transition_incident(
+            conn, incident_id, step.action, step.note, city_code=state.city_code, now=now_utc()
+        )
+    )
+    return JSONResponse([request_out(row)])
+
+
+@router.get("/healthz", tags=["service"], summary="Liveness, and the writes committed since start")
+def health(state: Running) -> JSONResponse:
+    return JSONResponse({"status": "ok", "batches": state.writer.batches, "writes": state.writer.jobs})
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    return HTMLResponse(DOCS_PAGE)
+
+
+@router.get("/", include_in_schema=False)
+def index() -> JSONResponse:
+    return JSONResponse(
+        {"service": "CityOps Open311 intake", "base_url": BASE, "openapi": "/openapi.json", "docs": "/docs"}
+    )
