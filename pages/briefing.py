@@ -7,8 +7,7 @@ import streamlit as st
 from errors import ExportFailed
 from exports import briefing, briefing_data, figures, tables
 from exports.briefing_data import Chart
-from exports.provenance import ExportView
-from ui import data
+from ui import briefing_data as pack_data
 from ui.frame import current_view
 from ui.i18n import t
 from ui.state import ViewState
@@ -18,27 +17,12 @@ PACK_KEY = "brief.pack"  # the last pack built in this session: (view key, Brief
 SINGLE_WIDTH = 1000  # pixels of a single chart export (a readable WeChat / slide image)
 
 
-@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
-def figures_for(view: ExportView):
-    """The pack's figures for a view, read once a minute at most (the preview and the pack share them)."""
-    return briefing_data.collect(data.get_engine(), view)
-
-
-def export_view(state: ViewState) -> ExportView:
-    return ExportView(state.scope, state.time_window(), state.filters(), window_key=state.window, lang=state.lang)
-
-
 def _build(state: ViewState) -> None:
     with st.status(t("brief_building"), expanded=True) as status:
         bar = st.progress(0.0)
         try:
-            view = export_view(state)
-            pack = briefing.build_pack(
-                data.get_engine(),
-                view,
-                progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
-                data=figures_for(view),
-            )
+            view = pack_data.export_view(state)
+            pack = pack_data.build_pack(view, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         except ExportFailed as exc:
             status.update(label=t("brief_failed"), state="error")
             st.error(str(exc))
@@ -53,7 +37,7 @@ def pack_section(state: ViewState) -> None:
     if st.button(t("brief_build"), type="primary", icon=":material/description:", key="brief-build"):
         _build(state)
     key, pack = st.session_state.get(PACK_KEY, (None, None))
-    if pack is None or key != export_view(state):
+    if pack is None or key != pack_data.export_view(state):
         return
     left, right, info = st.columns([1, 1, 3])
     left.download_button(
@@ -91,7 +75,7 @@ def _image(chart: Chart, provenance, fmt: str):
 def chart_section(state: ViewState) -> None:
     st.subheader(t("brief_charts"))
     st.caption(t("brief_chart_note"))
-    facts = figures_for(export_view(state))
+    facts = pack_data.figures_for(pack_data.export_view(state))
     charts = [
         briefing_data.map_chart(facts),
         *briefing_data.incident_charts(facts),

@@ -9,13 +9,11 @@ from errors import InvalidInput
 from geo import layers as build
 from geo import scenario as sc
 from geo import scenario_map as smap
-from queries import scenarios
-from queries.incidents import Window
-from queries.scope import CHILD_LEVEL
-from scenario_model import Overrides, parse_overrides
+from scenario_model import Overrides
 from settings import get_settings
 from ui import data
 from ui import scenario_builder as builder
+from ui import scenario_results as results
 from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState, set_view
@@ -42,43 +40,13 @@ ROWS = (("coverage", "scn_coverage", fmt_pct), ("places_per_resident", "scn_plac
         ("incidents", "scn_incidents", fmt_int))
 
 
-@st.cache_resource(ttl=300, max_entries=8, show_spinner=False)
-def baseline_for(scope: str, window: Window) -> sc.Baseline:
-    """The baseline inputs of a scope, read once per 5 minutes (never modified: overrides apply on read)."""
-    city = get_settings().city_code
-    return sc.prepare_baseline(**scenarios.baseline_inputs(data.get_engine(), scope, city_code=city, window=window))
-
-
-@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def outcomes(scope: str, window: Window, reference: str, scenario: str) -> tuple[sc.Outcome, sc.Outcome]:
-    """Both sides evaluated once per scope, window and overrides; the summaries at every level share them."""
-    baseline, walk = baseline_for(scope, window), get_settings().walking_distance_m
-    return (sc.evaluate(baseline, parse_overrides(reference), walking_m=walk),
-            sc.evaluate(baseline, parse_overrides(scenario), walking_m=walk))
-
-
-@st.cache_data(ttl=300, max_entries=32, show_spinner=False)
-def results(scope: str, window: Window, level: str, reference: str, scenario: str) -> dict:
-    """Summaries of both sides at `level`, the difference (worse first), totals and supply."""
-    baseline = baseline_for(scope, window)
-    ref, scn = outcomes(scope, window, reference, scenario)
-    scen_table = sc.summarise(baseline, scn, level)
-    diff = sc.compare(sc.summarise(baseline, ref, level), scen_table)
-    supply = sc.supply(ref, baseline).merge(sc.supply(scn, baseline)[["item", "days_of_supply"]], on="item",
-                                             suffixes=("_base", "_scen"))
-    fields = [c for c in ("nearest_name", "nearest_m") if c in scen_table]
-    return {"ref": sc.totals(baseline, ref), "scn": sc.totals(baseline, scn), "supply": supply,
-            "diff": diff.merge(scen_table[["code", *fields]], on="code", how="left"), "hazard": scn.hazard,
-            "changes": smap.facility_changes(ref.assembly, scn.assembly, scn.hospitals[scn.hospitals["is_new"]])}
-
-
 def _sync_with_url(state: ViewState) -> None:
     """A scenario named in the URL (?scenario=) is loaded once, so a link or a reload shows it."""
     wanted = state.scenario
     if not wanted or st.session_state.get(LOADED) == wanted:
         return
     try:
-        builder.replace_draft(scenarios.load_scenario(data.get_engine(), wanted).overrides)
+        builder.replace_draft(results.saved_overrides(wanted))
     except InvalidInput:
         st.warning(t("scn_missing") + wanted)
         set_view(state, scenario=None)
@@ -87,7 +55,7 @@ def _sync_with_url(state: ViewState) -> None:
 
 def _saved_bar(state: ViewState) -> str:
     """Saved scenarios (load, delete) and the reference to compare with; returns its overrides JSON."""
-    names = list(scenarios.list_scenarios(data.get_engine())["name"])
+    names = results.saved_names()
     current = st.session_state.get(LOADED)
     left, load, delete, right = st.columns([3, 1, 1, 3], vertical_alignment="bottom")
     chosen = left.selectbox(t("scn_saved"), names, index=names.index(current) if current in names else None,
@@ -98,7 +66,7 @@ def _saved_bar(state: ViewState) -> str:
         set_view(state, scenario=chosen)
         st.rerun()
     if delete.button(t("scn_delete"), disabled=chosen is None, key="scn-delete", width="stretch"):
-        scenarios.delete_scenario(data.get_engine(), chosen)
+        results.delete_saved(chosen)
         st.session_state[FLASH] = t("scn_deleted") + chosen
         if chosen == current:
             st.session_state[LOADED] = None
@@ -106,7 +74,7 @@ def _saved_bar(state: ViewState) -> str:
         st.rerun()
     other = right.selectbox(t("scn_compare_with"), [None, *names], key="scn-reference",
                             format_func=lambda n: t("scn_baseline") if n is None else n)
-    return "{}" if other is None else scenarios.load_scenario(data.get_engine(), other).overrides.model_dump_json()
+    return "{}" if other is None else results.saved_overrides(other).model_dump_json()
 
 
 def _tiles(res: dict) -> None:
@@ -198,7 +166,7 @@ def _save_form(state: ViewState, baseline: sc.Baseline) -> None:
         if not st.form_submit_button(t("scn_save"), type="primary"):
             return
     try:
-        scenarios.save_scenario(data.get_engine(), name, author, builder.draft(), facts=baseline.facts, replace=replace)
+        results.save(name, author, builder.draft(), facts=baseline.facts, replace=replace)
     except InvalidInput as exc:
         builder.show_problems(exc)
         return
@@ -207,36 +175,23 @@ def _save_form(state: ViewState, baseline: sc.Baseline) -> None:
     st.rerun()
 
 
-def _map_level(scope_level: str, level: str) -> str:
-    """The level the map draws: a city-wide map of 3,000 communities would exceed the 2 MB budget."""
-    return "street" if scope_level == "city" and level in ("community", "grid") else level
-
-
-def _levels(scope_level: str) -> list[str]:
-    levels, level = [], CHILD_LEVEL[scope_level] or "grid"
-    while level and (level != "grid" or scope_level in ("street", "community", "grid")):
-        levels.append(level)
-        level = CHILD_LEVEL[level]
-    return levels
-
-
 state = current_view()
 _sync_with_url(state)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
 reference = _saved_bar(state)
 window = state.time_window()
-baseline = baseline_for(state.scope, window)
+baseline = results.baseline_for(state.scope, window)
 build_column, result_column = st.columns([2, 3], gap="large")
 with result_column:
-    level = st.selectbox(t("scn_level"), _levels(baseline.scope_level), format_func=lambda v: term("level", v),
+    level = st.selectbox(t("scn_level"), results.levels(baseline.scope_level), format_func=lambda v: term("level", v),
                          key="scn-level")
     current = Overrides.model_validate(builder.draft()).model_dump_json()
-    res = results(state.scope, window, level, reference, current)
+    res = results.compared(state.scope, window, level, reference, current)
     reference_name = t("scn_baseline") if reference == "{}" else st.session_state.get("scn-reference")
     _tiles(res)
-    map_level = _map_level(baseline.scope_level, level)
-    map_res = res if map_level == level else results(state.scope, window, map_level, reference, current)
+    map_level = results.map_level(baseline.scope_level, level)
+    map_res = res if map_level == level else results.compared(state.scope, window, map_level, reference, current)
     _difference_map(state, baseline, map_res, map_level)
 with build_column:
     st.subheader(t("scn_build"))

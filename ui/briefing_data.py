@@ -1,0 +1,28 @@
+"""The Briefing page's figures and pack for the view on screen, read through the one engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from exports import briefing, briefing_data
+from exports.provenance import ExportView
+from ui import data
+from ui.state import ViewState
+
+
+def export_view(state: ViewState) -> ExportView:
+    """What an export of this view covers: scope, window, filters and language."""
+    return ExportView(state.scope, state.time_window(), state.filters(), window_key=state.window, lang=state.lang)
+
+
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def figures_for(view: ExportView) -> briefing_data.BriefingData:
+    """The pack's figures for a view, read once a minute at most (the preview and the pack share them)."""
+    return briefing_data.collect(data.get_engine(), view)
+
+
+def build_pack(view: ExportView, *, progress: Callable[[float, str], object]) -> briefing.BriefingPack:
+    """The PDF and PPTX pack of the view from the figures the page previews (ExportFailed says why not)."""
+    return briefing.build_pack(data.get_engine(), view, progress=progress, data=figures_for(view))
