@@ -8,17 +8,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from exports.briefing_data import (
-    BriefingData,
-    collect,
-    incident_charts,
-    key_figures,
-    map_chart,
-    render_charts,
-    resource_charts,
-)
+from exports.briefing_data import BriefingData, collect, key_figures, render_charts
 from exports.briefing_pdf import pack_pdf
 from exports.briefing_pptx import pack_pptx
+from exports.briefing_story import story
 from exports.labels import text
 from exports.provenance import ExportView, Provenance
 
@@ -51,7 +44,7 @@ def _noop(fraction: float, message: str) -> None:
 def build_pack(
     engine: Engine, view: ExportView, *, progress: Progress | None = None, data: BriefingData | None = None
 ) -> BriefingPack:
-    """Gather (unless `data` was read already), render and lay out the pack for the view.
+    """Gather (unless `data` was read already), tell the story once, render its charts, lay it out twice.
 
     `progress(fraction, message)` follows each step.
     """
@@ -59,7 +52,8 @@ def build_pack(
     step(0.02, "读取数据" if lang == "zh" else "Reading the figures")
     data = data or collect(engine, view)
     timings["collect"] = time.perf_counter() - started
-    charts_ = [map_chart(data), *incident_charts(data), *resource_charts(data)]
+    pages = story(data)
+    charts_ = pages.charts
     step(0.25, "生成图表" if lang == "zh" else "Rendering the charts")
     images = render_charts(
         charts_,
@@ -69,9 +63,9 @@ def build_pack(
     )
     timings["render"] = time.perf_counter() - started - timings["collect"]
     step(0.8, "排版 PDF" if lang == "zh" else "Laying out the PDF")
-    pdf = pack_pdf(data, charts_, images)
+    pdf = pack_pdf(pages, images)
     step(0.9, "排版 PPTX" if lang == "zh" else "Laying out the PPTX")
-    pptx = pack_pptx(data, charts_, images)
+    pptx = pack_pptx(pages, images)
     timings["total"] = time.perf_counter() - started
     step(1.0, "完成" if lang == "zh" else "Done")
     return BriefingPack(data.provenance, pdf, pptx, key_figures(data), timings)

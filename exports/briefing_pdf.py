@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 
 from reportlab.lib import colors
@@ -11,6 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     BaseDocTemplate,
+    Flowable,
     Frame,
     Image,
     PageBreak,
@@ -21,19 +24,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from exports.briefing_data import (
-    BriefingData,
-    Chart,
-    below_minimum,
-    hotspot_rows,
-    hotspots,
-    key_figures,
-    resource_summary,
-)
+from exports.briefing_story import Section, Story, TextTable
 from exports.fonts import pdf_font
-from exports.labels import text
-from formats import fmt_int, fmt_num
-from vocab import ASSEMBLY_KINDS, label
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -43,6 +35,20 @@ BLUE = colors.HexColor("#1d4ed8")
 GREY = colors.HexColor("#4b5563")
 LIGHT = colors.HexColor("#eff6ff")
 TABLE_ROWS = 14  # a landscape page holds about this many table rows under a heading
+COVER_COLUMNS = (45 * mm, 190 * mm)
+HALVES = (0.45, 0.55)  # shares of the page width when a page holds two tables
+# Tables in half a page keep column widths of their own, as fractions of the page width.
+HALF_PAGE_COLUMNS = {"assembly_kinds": (0.14, 0.08, 0.1, 0.1), "below_min": (0.22, 0.1, 0.1, 0.1)}
+
+
+@dataclass(frozen=True)
+class Body:
+    """What every section renderer needs: the styles, chart images and the size of the page body."""
+
+    styles: dict[str, ParagraphStyle]
+    images: dict[str, bytes]
+    width: float
+    height: float
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -64,26 +70,19 @@ def _p(value, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(value)), style)
 
 
-def _decorate(data: BriefingData, styles: dict):
+def _decorate(story: Story, styles: dict):
     """Header (scope, title) and footer (provenance stamp, page number) on every page."""
-    provenance = data.provenance
-    header = f"{provenance.scope_title} · {text('briefing_title', provenance.lang)}"
 
     def draw(canvas, doc) -> None:
         canvas.saveState()
         width, height = PAGE
         canvas.setFont(styles["base"].fontName, 8.5)
         canvas.setFillColor(GREY)
-        canvas.drawString(MARGIN, height - MARGIN + 2, header)
-        canvas.drawRightString(width - MARGIN, height - MARGIN + 2, text("page_of", provenance.lang, n=doc.page))
+        canvas.drawString(MARGIN, height - MARGIN + 2, story.header)
+        canvas.drawRightString(width - MARGIN, height - MARGIN + 2, story.page_label(doc.page))
         canvas.setStrokeColor(colors.HexColor("#d1d5db"))
         canvas.line(MARGIN, FOOTER, width - MARGIN, FOOTER)
-        stamp = _p(
-            f"{provenance.stamp()} | {text('exported_at', provenance.lang)}: "
-            f"{provenance.exported_text()} | {text('data_source', provenance.lang)}: "
-            f"{provenance.source_text()}",
-            styles["small"],
-        )
+        stamp = _p(story.footer, styles["small"])
         _, used = stamp.wrap(width - 2 * MARGIN, FOOTER)
         stamp.drawOn(canvas, MARGIN, FOOTER - 3 - used)
         canvas.restoreState()
@@ -108,25 +107,29 @@ def _grid(rows: list[list], widths: list[float], styles: dict, header: bool = Tr
     return table
 
 
-def _cover(data: BriefingData, styles: dict) -> list:
-    provenance = data.provenance
-    rows = [[_p(k, styles["cell"]), _p(v, styles["cell"])] for k, v in provenance.items()]
+def _side_by_side(cells: list, widths: list[float]) -> Table:
+    table = Table([cells], colWidths=widths)
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _cover(section: Section, body: Body) -> list:
+    styles = body.styles
     return [
         Spacer(1, 30 * mm),
-        _p(provenance.scope_title, styles["cover"]),
-        _p(text("briefing_title", provenance.lang), styles["subtitle"]),
+        _p(section.title, styles["cover"]),
+        _p(section.subtitle, styles["subtitle"]),
         Spacer(1, 4 * mm),
-        _p(provenance.window_text(), styles["base"]),
+        *[_p(line, styles["base"]) for line in section.lines],
         Spacer(1, 10 * mm),
-        _grid(rows, [45 * mm, 190 * mm], styles, header=False),
-        PageBreak(),
+        *[_grid(t.rows, list(COVER_COLUMNS), styles, header=False) for t in section.tables],
     ]
 
 
-def _key_figures(data: BriefingData, styles: dict, width: float) -> list:
-    tiles = [[_p(value, styles["value"]), _p(label, styles["tile"])] for label, value in key_figures(data)]
-    rows = [tiles[:5], tiles[5:]]
-    table = Table(rows, colWidths=[width / 5] * 5, rowHeights=[42 * mm, 42 * mm])
+def _kpis(section: Section, body: Body) -> list:
+    styles = body.styles
+    tiles = [[_p(value, styles["value"]), _p(name, styles["tile"])] for name, value in section.tiles]
+    table = Table([tiles[:5], tiles[5:]], colWidths=[body.width / 5] * 5, rowHeights=[42 * mm, 42 * mm])
     table.setStyle(
         TableStyle(
             [
@@ -137,95 +140,68 @@ def _key_figures(data: BriefingData, styles: dict, width: float) -> list:
             ]
         )
     )
-    return [_p(text("key_figures", data.provenance.lang), styles["h1"]), Spacer(1, 8 * mm), table, PageBreak()]
+    return [_p(section.title, styles["h1"]), Spacer(1, 8 * mm), table]
 
 
-def _chart_page(title: str, pair: list[Chart], images: dict, styles: dict, width: float, height: float) -> list:
-    if len(pair) == 1 and pair[0].slot == "map":  # the map image carries its own title
-        return [_image(images[pair[0].key], width, height - 4), PageBreak()]
-    if len(pair) == 1 and pair[0].slot != "half":
-        return [_p(title, styles["h1"]), _image(images[pair[0].key], width, height - 30), PageBreak()]
-    cells = [_image(images[c.key], width / 2 - 6, height - 30) for c in pair]
-    table = Table([cells], colWidths=[width / 2] * len(cells))
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return [_p(title, styles["h1"]), table, PageBreak()]
+def _map(section: Section, body: Body) -> list:
+    return [_image(body.images[section.charts[0].key], body.width, body.height - 4)]
 
 
-def _resource_summary(data: BriefingData, styles: dict) -> list:
-    return [_p("· " + line, styles["base"]) for line in resource_summary(data)]
+def _charts(section: Section, body: Body) -> list:
+    heading, width, height = _p(section.title, body.styles["h1"]), body.width, body.height
+    charts = section.charts
+    if len(charts) == 1 and charts[0].slot != "half":
+        return [heading, _image(body.images[charts[0].key], width, height - 30)]
+    cells = [_image(body.images[c.key], width / 2 - 6, height - 30) for c in charts]
+    return [heading, _side_by_side(cells, [width / 2] * len(cells))]
 
 
-def _clipped(rows: list[list], limit: int, lang: str, styles: dict) -> tuple[list[list], list]:
-    if len(rows) <= limit:
-        return rows, []
-    return rows[:limit], [_p(text("more_rows", lang, n=len(rows) - limit), styles["small"])]
-
-
-def _details(data: BriefingData, styles: dict, width: float) -> list:
-    lang = data.provenance.lang
-    kinds = [[text(k, lang) for k in ("kind", "points", "capacity", "open_capacity")]]
-    kinds += [
-        [label(ASSEMBLY_KINDS, r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
-        for r in data.assembly_kinds.itertuples()
-    ]
-    lines = below_minimum(data)
-    rows = [
-        [r.depot_name, r.item, f"{fmt_num(r.quantity)} {r.unit}", f"{fmt_num(r.min_level)} {r.unit}"]
-        for r in lines.itertuples()
-    ]
-    rows, more = _clipped(rows, TABLE_ROWS, lang, styles)
-    stock = [[text(k, lang) for k in ("depot", "item", "quantity", "min_level")], *rows]
-    left = [
-        _p(text("assembly_points", lang), styles["subtitle"]),
-        _grid(kinds, [width * w for w in (0.14, 0.08, 0.1, 0.1)], styles),
-    ]
-    right = [_p(text("supplies_below_min", lang), styles["subtitle"])]
-    empty = "none_below_min" if len(data.stock) else "no_depots"
-    right += (
-        [_grid(stock, [width * w for w in (0.22, 0.1, 0.1, 0.1)], styles), *more]
-        if rows
-        else [_p(text(empty, lang), styles["base"])]
-    )
-    table = Table([[left, right]], colWidths=[width * 0.45, width * 0.55])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return [_p(text("resource_details", lang), styles["h1"]), table, PageBreak()]
-
-
-def _hotspots(data: BriefingData, styles: dict, width: float) -> list:
-    lang, top = data.provenance.lang, hotspots(data)
-    title = _p(text("hotspots", lang, n=len(top)), styles["h1"])
-    if top.empty:
-        return [title, _p(text("no_children", lang), styles["base"])]
-    rows = hotspot_rows(top, lang)
-    widths = [0.07, 0.27, 0.12, 0.14, 0.12, 0.14, 0.14]
-    return [title, _grid(rows, [width * w for w in widths], styles)]
-
-
-def _charts_story(
-    data: BriefingData, charts: list[Chart], images: dict, styles: dict, width: float, height: float
-) -> list:
-    lang, by_key = data.provenance.lang, {c.key: c for c in charts}
-    pages = [
-        (by_key["map"].title, ["map"]),
-        (text("incident_charts_1", lang), ["by_category", "by_source"]),
-        (text("incident_charts_2", lang), ["by_status", "closed_loop"]),
-        (text("hourly_trend", lang), ["hourly_trend"]),
-    ]
-    story = []
-    for title, keys in pages:
-        pair = [by_key[k] for k in keys if k in by_key]
-        story += _chart_page(title, pair, images, styles, width, height)
-    story += [_p(text("resources", lang), styles["h1"]), *_resource_summary(data, styles), Spacer(1, 3 * mm)]
-    resources = [by_key[k] for k in ("beds_by_type", "stock_vs_min") if k in by_key]
-    cells = [_image(images[c.key], width / 2 - 6, height - 90) for c in resources]
+def _summary(section: Section, body: Body) -> list:
+    styles, width = body.styles, body.width
+    flow = [_p(section.title, styles["h1"]), *[_p("· " + line, styles["base"]) for line in section.lines]]
+    flow.append(Spacer(1, 3 * mm))
+    cells = [_image(body.images[c.key], width / 2 - 6, body.height - 90) for c in section.charts]
     if cells:
-        story.append(Table([cells], colWidths=[width / 2] * len(cells)))
-    story.append(PageBreak())
-    return story
+        flow.append(Table([cells], colWidths=[width / 2] * len(cells)))
+    return flow
 
 
-def pack_pdf(data: BriefingData, charts: list[Chart], images: dict[str, bytes]) -> bytes:
-    """The pack as PDF bytes: cover, key figures, map, charts, resources, hotspots."""
+def _table(table: TextTable, widths: list[float], styles: dict) -> list:
+    """The table's heading, then its rows (clipped to a page, with a note) or its empty message."""
+    flow = [_p(table.title, styles["subtitle"])] if table.title else []
+    if not table.rows and table.empty:
+        return [*flow, _p(table.empty, styles["base"])]
+    rows, more = table.clipped(TABLE_ROWS)
+    flow.append(_grid([table.header, *rows] if table.header else rows, widths, styles, header=bool(table.header)))
+    return flow + ([_p(more, styles["small"])] if more else [])
+
+
+def _columns(table: TextTable, width: float) -> list[float]:
+    count = len(table.header or table.rows[0])
+    return [width * w for w in table.shares or [1 / count] * count]
+
+
+def _tables(section: Section, body: Body) -> list:
+    heading, styles, width = _p(section.title, body.styles["h1"]), body.styles, body.width
+    if len(section.tables) == 1:
+        table = section.tables[0]
+        return [heading, *_table(table, _columns(table, width), styles)]
+    cells = [_table(t, [width * w for w in HALF_PAGE_COLUMNS[t.key]], styles) for t in section.tables]
+    return [heading, _side_by_side(cells, [width * share for share in HALVES])]
+
+
+RENDERERS: dict[str, Callable[[Section, Body], list[Flowable]]] = {
+    "cover": _cover,
+    "kpis": _kpis,
+    "map": _map,
+    "charts": _charts,
+    "summary": _summary,
+    "tables": _tables,
+}
+
+
+def pack_pdf(story: Story, images: dict[str, bytes]) -> bytes:
+    """The pack as PDF bytes: one page per section of the story."""
     styles = _styles()
     buffer = io.BytesIO()
     width, height = PAGE[0] - 2 * MARGIN, PAGE[1] - MARGIN - HEADER - FOOTER
@@ -236,20 +212,17 @@ def pack_pdf(data: BriefingData, charts: list[Chart], images: dict[str, bytes]) 
         rightMargin=MARGIN,
         topMargin=MARGIN + HEADER,
         bottomMargin=FOOTER + 2,
-        title=f"{data.provenance.scope_title} {text('briefing_title', data.provenance.lang)}",
+        title=story.title,
         author="CityOps 城运一张图",
-        subject=data.provenance.stamp(),
+        subject=story.subject,
     )
     frame = Frame(
         MARGIN, FOOTER + 2, width, height, id="body", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0
     )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=_decorate(data, styles))])
-    story = [
-        *_cover(data, styles),
-        *_key_figures(data, styles, width),
-        *_charts_story(data, charts, images, styles, width, height),
-        *_details(data, styles, width),
-        *_hotspots(data, styles, width),
-    ]
-    doc.build(story)
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=_decorate(story, styles))])
+    body = Body(styles, images, width, height)
+    flow: list[Flowable] = []
+    for section in story.sections:
+        flow += [*RENDERERS[section.kind](section, body), PageBreak()]
+    doc.build(flow[:-1])  # no blank page after the last section
     return buffer.getvalue()

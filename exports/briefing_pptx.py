@@ -1,8 +1,10 @@
-"""The briefing pack as a 16:9 PPTX (python-pptx), the same sections as the PDF, provenance on each slide."""
+"""The briefing pack as a 16:9 PPTX (python-pptx): one slide per section of the story, provenance on each."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from PIL import Image as PILImage
 from pptx import Presentation
@@ -11,18 +13,7 @@ from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from exports.briefing_data import (
-    BriefingData,
-    Chart,
-    below_minimum,
-    hotspot_rows,
-    hotspots,
-    key_figures,
-    resource_summary,
-)
-from exports.labels import text
-from formats import fmt_int, fmt_num
-from vocab import ASSEMBLY_KINDS, label
+from exports.briefing_story import Section, Story, TextTable
 
 # Office on the leaders' Windows machines has YaHei; LibreOffice substitutes Noto CJK.
 FONT = "Microsoft YaHei"
@@ -32,6 +23,25 @@ MARGIN = Inches(0.4)
 BODY_TOP, BODY_BOTTOM = Inches(1.0), Inches(6.75)
 BLANK_LAYOUT = 6
 TABLE_ROWS = 12
+
+
+@dataclass(frozen=True)
+class TableSlot:
+    """Where a table goes on a slide: its column, size and type sizes; headings and notes share `text_width`."""
+
+    left: int
+    width: int
+    height: int  # at most; a short table takes 0.4" a row
+    size: float
+    text_width: int
+    empty_size: float
+
+
+FULL_SLOT = TableSlot(MARGIN, WIDTH - 2 * MARGIN, BODY_BOTTOM - BODY_TOP - Inches(0.2), 13, Inches(8), 16)
+HALF_SLOTS = (
+    TableSlot(MARGIN, Inches(5.2), Inches(4.5), 12, Inches(5), 14),
+    TableSlot(MARGIN + Inches(5.6), Inches(6.9), Inches(4.8), 11, Inches(6.5), 14),
+)
 
 
 def _font(run, size: float, color: str = DARK, bold: bool = False) -> None:
@@ -55,21 +65,15 @@ def _text(slide, box: tuple, lines: list[str], size: float, color: str = DARK, b
     return shape
 
 
-def _slide(deck, data: BriefingData, title: str | None):
+def _slide(deck, story: Story, title: str | None):
     slide = deck.slides.add_slide(deck.slide_layouts[BLANK_LAYOUT])
-    provenance = data.provenance
     if title:
         _text(slide, (MARGIN, Inches(0.3), WIDTH - 2 * MARGIN, Inches(0.6)), [title], 24, BLUE, bold=True)
-    footer = (
-        f"{provenance.stamp()} | {text('exported_at', provenance.lang)}: {provenance.exported_text()} | "
-        f"{text('data_source', provenance.lang)}: {provenance.source_text()}"
-    )
-    _text(slide, (MARGIN, BODY_BOTTOM + Inches(0.05), WIDTH - 2 * MARGIN, Inches(0.6)), [footer], 9, GREY)
-    number = text("page_of", provenance.lang, n=len(deck.slides))
+    _text(slide, (MARGIN, BODY_BOTTOM + Inches(0.05), WIDTH - 2 * MARGIN, Inches(0.6)), [story.footer], 9, GREY)
     _text(
         slide,
         (WIDTH - MARGIN - Inches(1.5), Inches(0.05), Inches(1.5), Inches(0.3)),
-        [number],
+        [story.page_label(len(deck.slides))],
         9,
         GREY,
         align=PP_ALIGN.RIGHT,
@@ -87,7 +91,14 @@ def _picture(slide, png: bytes, left, top, max_width, max_height) -> None:
     )
 
 
-def _table(
+def _pictures(slide, pngs: list[bytes], top, height) -> None:
+    """The images side by side across the slide, each centred in its share of the width."""
+    slot_w = (WIDTH - 2 * MARGIN) / len(pngs)
+    for i, png in enumerate(pngs):
+        _picture(slide, png, MARGIN + slot_w * i, top, slot_w - Inches(0.1), height)
+
+
+def _grid(
     slide, rows: list[list[str]], box: tuple, size: float = 12, *, shares: tuple | None = None, header: bool = True
 ) -> None:
     """A table in the box; `shares` splits its width between the columns (equal by default)."""
@@ -105,31 +116,20 @@ def _table(
             paragraph.runs[0].text = str(value)
 
 
-def _cover(deck, data: BriefingData) -> None:
-    provenance = data.provenance
-    slide = _slide(deck, data, None)
-    _text(slide, (MARGIN, Inches(1.4), WIDTH - 2 * MARGIN, Inches(1.0)), [provenance.scope_title], 40, BLUE, True)
-    _text(
-        slide,
-        (MARGIN, Inches(2.4), WIDTH - 2 * MARGIN, Inches(0.7)),
-        [text("briefing_title", provenance.lang)],
-        28,
-        DARK,
-    )
-    _table(
-        slide,
-        [[k, v] for k, v in provenance.items()],
-        (MARGIN, Inches(3.4), Inches(10), Inches(3.2)),
-        size=13,
-        shares=(0.2, 0.8),
-        header=False,
-    )
+def _cover(deck, story: Story, section: Section, images: dict) -> None:
+    slide = _slide(deck, story, None)
+    _text(slide, (MARGIN, Inches(1.4), WIDTH - 2 * MARGIN, Inches(1.0)), [section.title], 40, BLUE, True)
+    _text(slide, (MARGIN, Inches(2.4), WIDTH - 2 * MARGIN, Inches(0.7)), [section.subtitle], 28, DARK)
+    # section.lines (the window) is left out here as it always was: the table's second row gives it
+    for table in section.tables:
+        box = (MARGIN, Inches(3.4), Inches(10), Inches(3.2))
+        _grid(slide, table.rows, box, size=13, shares=table.shares, header=False)
 
 
-def _key_figures(deck, data: BriefingData) -> None:
-    slide = _slide(deck, data, text("key_figures", data.provenance.lang))
+def _kpis(deck, story: Story, section: Section, images: dict) -> None:
+    slide = _slide(deck, story, section.title)
     tile_w, tile_h, gap = Inches(2.35), Inches(2.2), Inches(0.16)
-    for i, (name, value) in enumerate(key_figures(data)):
+    for i, (name, value) in enumerate(section.tiles):
         left, top = MARGIN + (tile_w + gap) * (i % 5), BODY_TOP + Inches(0.4) + (tile_h + gap) * (i // 5)
         tile = slide.shapes.add_shape(1, left, top, tile_w, tile_h)  # 1 = rectangle
         tile.fill.solid()
@@ -145,102 +145,66 @@ def _key_figures(deck, data: BriefingData) -> None:
             paragraph.runs[0].text = line
 
 
-def _chart_slide(deck, data: BriefingData, title: str, charts: list[Chart], images: dict) -> None:
-    is_map = [c.slot for c in charts] == ["map"]  # the map image carries its own title
-    slide = _slide(deck, data, None if is_map else title)
-    top = Inches(0.35) if is_map else BODY_TOP
-    area_w, area_h = WIDTH - 2 * MARGIN, BODY_BOTTOM - top - Inches(0.1)
-    slot_w = area_w / len(charts)
-    for i, chart in enumerate(charts):
-        _picture(slide, images[chart.key], MARGIN + slot_w * i, top, slot_w - Inches(0.1), area_h)
+def _map(deck, story: Story, section: Section, images: dict) -> None:
+    slide = _slide(deck, story, None)  # the map image carries its own title
+    top = Inches(0.35)
+    _pictures(slide, [images[c.key] for c in section.charts], top, BODY_BOTTOM - top - Inches(0.1))
 
 
-def _resources(deck, data: BriefingData, charts: dict[str, Chart], images: dict) -> None:
-    slide = _slide(deck, data, text("resources", data.provenance.lang))
-    lines = resource_summary(data)
-    _text(slide, (MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, Inches(1.1)), ["· " + x for x in lines], 14)
-    shown = [charts[k] for k in ("beds_by_type", "stock_vs_min") if k in charts]
-    if not shown:
+def _charts(deck, story: Story, section: Section, images: dict) -> None:
+    slide = _slide(deck, story, section.title)
+    _pictures(slide, [images[c.key] for c in section.charts], BODY_TOP, BODY_BOTTOM - BODY_TOP - Inches(0.1))
+
+
+def _summary(deck, story: Story, section: Section, images: dict) -> None:
+    slide = _slide(deck, story, section.title)
+    _text(slide, (MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, Inches(1.1)), ["· " + x for x in section.lines], 14)
+    if section.charts:
+        top = BODY_TOP + Inches(1.2)
+        _pictures(slide, [images[c.key] for c in section.charts], top, BODY_BOTTOM - top)
+
+
+def _table(slide, table: TextTable, slot: TableSlot) -> None:
+    """The table's heading, then its rows (clipped to the slide, with a note) or its empty message."""
+    top = BODY_TOP
+    if table.title:
+        _text(slide, (slot.left, top, slot.text_width, Inches(0.5)), [table.title], 16, BLUE)
+        top += Inches(0.5)
+    if not table.rows and table.empty:
+        _text(slide, (slot.left, top, slot.text_width, Inches(0.5)), [table.empty], slot.empty_size)
         return
-    slot_w, top = (WIDTH - 2 * MARGIN) / len(shown), BODY_TOP + Inches(1.2)
-    for i, chart in enumerate(shown):
-        _picture(slide, images[chart.key], MARGIN + slot_w * i, top, slot_w - Inches(0.1), BODY_BOTTOM - top)
+    rows, more = table.clipped(TABLE_ROWS)
+    box = (slot.left, top, slot.width, slot.height)
+    _grid(slide, [table.header, *rows] if table.header else rows, box, slot.size, shares=table.shares)
+    if more:
+        _text(slide, (slot.left, BODY_BOTTOM - Inches(0.4), slot.text_width, Inches(0.4)), [more], 10, GREY)
 
 
-def _details(deck, data: BriefingData) -> None:
-    lang = data.provenance.lang
-    slide = _slide(deck, data, text("resource_details", lang))
-    kinds = [[text(k, lang) for k in ("kind", "points", "capacity", "open_capacity")]]
-    kinds += [
-        [label(ASSEMBLY_KINDS, r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
-        for r in data.assembly_kinds.itertuples()
-    ]
-    _text(slide, (MARGIN, BODY_TOP, Inches(5), Inches(0.5)), [text("assembly_points", lang)], 16, BLUE)
-    _table(slide, kinds, (MARGIN, BODY_TOP + Inches(0.5), Inches(5.2), Inches(4.5)))
-    right = MARGIN + Inches(5.6)
-    _text(slide, (right, BODY_TOP, Inches(6.5), Inches(0.5)), [text("supplies_below_min", lang)], 16, BLUE)
-    lines = below_minimum(data)
-    rows = [
-        [r.depot_name, r.item, f"{fmt_num(r.quantity)} {r.unit}", f"{fmt_num(r.min_level)} {r.unit}"]
-        for r in lines.head(TABLE_ROWS).itertuples()
-    ]
-    if not rows:
-        empty = "none_below_min" if len(data.stock) else "no_depots"
-        _text(slide, (right, BODY_TOP + Inches(0.5), Inches(6.5), Inches(0.5)), [text(empty, lang)], 14)
-        return
-    header = [text(k, lang) for k in ("depot", "item", "quantity", "min_level")]
-    _table(
-        slide,
-        [header, *rows],
-        (right, BODY_TOP + Inches(0.5), Inches(6.9), Inches(4.8)),
-        size=11,
-        shares=(0.46, 0.18, 0.18, 0.18),
-    )
-    if len(lines) > TABLE_ROWS:
-        _text(
-            slide,
-            (right, BODY_BOTTOM - Inches(0.4), Inches(6.5), Inches(0.4)),
-            [text("more_rows", lang, n=len(lines) - TABLE_ROWS)],
-            10,
-            GREY,
-        )
+def _tables(deck, story: Story, section: Section, images: dict) -> None:
+    slide = _slide(deck, story, section.title)
+    slots = (FULL_SLOT,) if len(section.tables) == 1 else HALF_SLOTS
+    for table, slot in zip(section.tables, slots, strict=True):
+        _table(slide, table, slot)
 
 
-def _hotspots(deck, data: BriefingData) -> None:
-    lang, top = data.provenance.lang, hotspots(data)
-    slide = _slide(deck, data, text("hotspots", lang, n=len(top)))
-    if top.empty:
-        _text(slide, (MARGIN, BODY_TOP, Inches(8), Inches(0.5)), [text("no_children", lang)], 16)
-        return
-    rows = hotspot_rows(top, lang)
-    _table(
-        slide,
-        rows,
-        (MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, BODY_BOTTOM - BODY_TOP - Inches(0.2)),
-        size=13,
-        shares=(0.07, 0.27, 0.12, 0.14, 0.12, 0.14, 0.14),
-    )
+RENDERERS: dict[str, Callable[..., None]] = {
+    "cover": _cover,
+    "kpis": _kpis,
+    "map": _map,
+    "charts": _charts,
+    "summary": _summary,
+    "tables": _tables,
+}
 
 
-def pack_pptx(data: BriefingData, charts: list[Chart], images: dict[str, bytes]) -> bytes:
-    """The pack as PPTX bytes: the same sections as the PDF, one per slide."""
+def pack_pptx(story: Story, images: dict[str, bytes]) -> bytes:
+    """The pack as PPTX bytes: one slide per section of the story, as in the PDF."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = WIDTH, HEIGHT
-    lang, by_key = data.provenance.lang, {c.key: c for c in charts}
-    _cover(deck, data)
-    _key_figures(deck, data)
-    for title, keys in (
-        (by_key["map"].title, ["map"]),
-        (text("incident_charts_1", lang), ["by_category", "by_source"]),
-        (text("incident_charts_2", lang), ["by_status", "closed_loop"]),
-        (text("hourly_trend", lang), ["hourly_trend"]),
-    ):
-        _chart_slide(deck, data, title, [by_key[k] for k in keys if k in by_key], images)
-    _resources(deck, data, by_key, images)
-    _details(deck, data)
-    _hotspots(deck, data)
-    deck.core_properties.title = f"{data.provenance.scope_title} {text('briefing_title', lang)}"
-    deck.core_properties.subject = data.provenance.stamp()
+    for section in story.sections:
+        RENDERERS[section.kind](deck, story, section, images)
+    deck.core_properties.title = story.title
+    deck.core_properties.subject = story.subject
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()

@@ -17,6 +17,8 @@ from pptx import Presentation
 
 from clock import now_utc
 from exports.briefing import build_pack
+from exports.briefing_data import collect
+from exports.briefing_story import story
 from exports.provenance import ExportView
 from queries.areas import ancestors_of
 from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
@@ -171,6 +173,19 @@ def test_pptx_has_the_same_figures_and_provenance_on_every_slide(built):
         assert value in slides[1], name
     top_name, count = _top_hotspot(engine, code, result["window"])
     assert _squash(top_name) + count in slides[-1]
+
+
+def test_pdf_and_pptx_show_the_story_titles_in_the_same_order(built):
+    engine, code, result = built
+    sections = story(collect(engine, ExportView(code, result["window"]))).sections
+    slides = _pptx_slides(result["pack"].pptx)
+    assert len(sections) == len(slides) == len(result["pages"]) == PAGES
+    for number, section in enumerate(sections):
+        if section.kind == "map":  # its title is drawn inside the map image
+            continue
+        title = _squash(section.title)
+        assert title in result["pages"][number], (number, section.title)
+        assert title in slides[number], (number, section.title)
 
 
 def test_pptx_shapes_stay_on_the_slide(built):
