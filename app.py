@@ -14,14 +14,17 @@ get_settings()  # validate settings (and export the SpatiaLite path) before any 
 st.set_page_config(page_title="城运一张图 CityOps", layout="wide",
                    initial_sidebar_state="expanded")
 
-pages = {spec: st.Page(spec.path, title=t(spec.key), url_path=spec.key, default=spec is HOME) for spec in PAGES}
+pages = {spec: st.Page(spec.path, title=t(spec.key), url_path=spec.key) for spec in PAGES}
+# "/" is no page of its own: it opens the overview (or, with ?wall=1, the wall) with the URL's view, so that
+# every page has one address (/overview as well, which a default page would not answer to).
+home = st.Page(lambda: None, title=t(HOME.key), url_path="", default=True)
 on_wall = st.query_params.get("wall") == "1"
-# The video wall has no navigation, and ?wall=1 on any page's URL opens the wall.
-page = st.navigation(list(pages.values()), position="hidden" if on_wall else "sidebar")
-spec = next(spec for spec, candidate in pages.items() if candidate is page)
-if on_wall and spec is not WALL:
-    st.switch_page(pages[WALL], query_params=st.query_params.to_dict())
-if spec.framed:
+# The sidebar's page links are drawn by the frame: they carry the view, Streamlit's own links would not.
+page = st.navigation([home, *pages.values()], position="hidden")
+spec = next((spec for spec, candidate in pages.items() if candidate is page), None)
+if spec is None or (on_wall and spec is not WALL):
+    st.switch_page(pages[WALL if on_wall else HOME], query_params=st.query_params.to_dict())
+elif spec.framed:
     show_framed(page.run, spec.key, sidebar=spec.sidebar, scoped=spec.scoped)
 else:
     page.run()

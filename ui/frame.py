@@ -12,8 +12,8 @@ from errors import CityOpsError, DatabaseUnavailable, UnknownArea
 from settings import get_settings
 from ui import data
 from ui.i18n import t
-from ui.router import run_inside_app_router
-from ui.state import WINDOW_HOURS, ViewState, set_view, url_problems, url_widget_key, view_state
+from ui.router import PAGES, WALL, run_inside_app_router
+from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
 
 log = logging.getLogger("cityops.ui")
 # The frame's view while a page draws: set and reset around page.run() in the script thread of the run.
@@ -59,18 +59,36 @@ def _url_radio(label: str, options: list[str], field: str, state: ViewState, **k
              args=(key, field, value, state), **kwargs)
 
 
+def _page_links(state: ViewState) -> None:
+    """The pages, each link carrying the whole view (scope, window, filters, layers, language)."""
+    params = url_params(state)
+    with st.sidebar:
+        for spec in PAGES:
+            st.page_link(spec.path, label=t(spec.key), query_params=params | ({"wall": "1"} if spec is WALL else {}))
+        st.divider()
+
+
+def _scope_names(state: ViewState, districts) -> dict[str, str]:
+    """Names of the picker's options; a scope below a district is named by its path from the district."""
+    city = get_settings().city_code
+    names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: data.scope(city).name}
+    if state.scope not in names:
+        path = data.ancestors(state.scope)
+        names[state.scope] = " › ".join(path["name"].iloc[1:])  # the city is the picker's first option
+    return names
+
+
 def _sidebar(state: ViewState) -> None:
     with st.sidebar:
         st.caption(t("scope"))
         city = get_settings().city_code
         districts = data.district_list(city, "district")
-        options = [city, *districts["code"]]
-        names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: "宁波市"}
-        current = state.scope[:6] if state.scope[:6] in options else city
-        key = url_widget_key("scope-picker", current)
-        st.selectbox(t("scope"), options, index=options.index(current), format_func=lambda c: names.get(c, c),
+        names = _scope_names(state, districts)
+        options = list(dict.fromkeys([city, *districts["code"], state.scope]))
+        key = url_widget_key("scope-picker", state.scope)
+        st.selectbox(t("scope"), options, index=options.index(state.scope), format_func=lambda c: names.get(c, c),
                      label_visibility="collapsed", key=key, on_change=_picked,
-                     args=(key, "scope", current, state))
+                     args=(key, "scope", state.scope, state))
         _url_radio(t("window"), list(WINDOW_HOURS), "window", state, format_func=t)
         _url_radio(t("language"), ["zh", "en"], "lang", state, horizontal=True,
                    format_func=lambda v: "中文" if v == "zh" else "English")
@@ -92,6 +110,7 @@ def show_framed(run_page: Callable[[], None], title_key: str, *, sidebar: bool =
     becomes a message, never a traceback. A page that is not about a scope (scoped=False) has no breadcrumbs."""
     try:
         state = _resolved_state()
+        _page_links(state)
         if sidebar:
             _sidebar(state)
         st.title(t(title_key))

@@ -82,7 +82,8 @@ def url_problems() -> list[str]:
     return st.session_state.get(PROBLEMS_KEY, [])
 
 
-def _encode(state: ViewState) -> dict[str, str]:
+def url_params(state: ViewState) -> dict[str, str]:
+    """The view as URL query params (defaults left out), for the address bar and for links to other pages."""
     default = ViewState(scope=get_settings().city_code)
     encoded = {"scope": state.scope}
     for name, value in (("window", state.window), ("lang", state.lang), ("scenario", state.scenario)):
@@ -99,7 +100,7 @@ def _encode(state: ViewState) -> dict[str, str]:
 def set_view(state: ViewState, **changes) -> ViewState:
     """Write a changed view into the URL (the browser history keeps each view)."""
     new_state = replace(state, **changes)
-    encoded = _encode(new_state)
+    encoded = url_params(new_state)
     kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("wall", "profile", "rotate", "playlist")}
     st.query_params.from_dict({**encoded, **kept})
     return new_state
