@@ -251,7 +251,8 @@ def test_a_bookmarked_page_opened_first_after_a_restart_has_the_app_navigation(d
     with serve_dashboard(f"sqlite:///{database}", tmp_path) as fresh:
         page = dashboard_page
         open_page(page, fresh.url("incidents", scope=DISTRICT))
-        nav = [text.strip() for text in page.locator("[data-testid=stSidebar] [data-testid=stPageLink] a").all_inner_texts()]
+        links = page.locator("[data-testid=stSidebar] [data-testid=stPageLink] a")
+        nav = [text.strip() for text in links.all_inner_texts()]
         assert nav[:3] == ["总览", "事件", "应急资源"], nav  # app.py's titles, not the file names
         assert "app" not in nav
         assert urlparse(page.url).path == "/incidents" and scope_in_url(page) == DISTRICT
