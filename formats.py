@@ -7,20 +7,17 @@ import pandas as pd
 MISSING = "—"
 
 
-def _missing(value) -> bool:
-    return value is None or bool(pd.isna(value))
+# pd.isna covers None, NaN, NaT and pd.NA (and tells the type checker the value is a number after it).
+def fmt_int(value: float | None) -> str:
+    return MISSING if pd.isna(value) else f"{int(value):,}"
 
 
-def fmt_int(value) -> str:
-    return MISSING if _missing(value) else f"{int(value):,}"
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return MISSING if pd.isna(value) else f"{value * 100:.{digits}f}%"
 
 
-def fmt_pct(value, digits: int = 1) -> str:
-    return MISSING if _missing(value) else f"{value * 100:.{digits}f}%"
-
-
-def fmt_num(value, digits: int = 1) -> str:
-    return MISSING if _missing(value) else f"{value:,.{digits}f}"
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    return MISSING if pd.isna(value) else f"{value:,.{digits}f}"
 
 
 # Code points from the CJK radicals up: Chinese characters and full-width punctuation.
