@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +44,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import Floats
 from geo.geojson_io import GeoJSON, city_problems, geometry_problems
 from geo.locate import GridLocator
-from scenario_model import IncidentMultiplier, Overrides
+from scenario_model import BaselineFacts, IncidentMultiplier, Overrides
 from vocab import BED_TYPES, CODE_LENGTH
 
 METRIC_CRS = "EPSG:32651"
@@ -101,6 +101,10 @@ class CityFacts:
 
     def polygon_problems(self, geometry: GeoJSON) -> list[str]:
         return geometry_problems(geometry) or city_problems(shape(geometry), self.city)
+
+
+if TYPE_CHECKING:  # mypy checks here that CityFacts implements the protocol the validation reads
+    _CITY_FACTS_ARE_BASELINE_FACTS: type[BaselineFacts] = CityFacts
 
 
 @dataclass(frozen=True)
