@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 MISSING = "—"
 
 
-# pd.isna covers None, NaN, NaT and pd.NA (and tells the type checker the value is a number after it).
-def fmt_int(value: float | None) -> str:
+# A value is a number or missing (None, NaN, NaT, pd.NA: pd.isna covers them all). Typed Any, not
+# float | None: the cells of a frame are what these print, and pandas types a cell as any scalar.
+def fmt_int(value: Any) -> str:
     return MISSING if pd.isna(value) else f"{int(value):,}"
 
 
-def fmt_pct(value: float | None, digits: int = 1) -> str:
+def fmt_pct(value: Any, digits: int = 1) -> str:
     return MISSING if pd.isna(value) else f"{value * 100:.{digits}f}%"
 
 
-def fmt_num(value: float | None, digits: int = 1) -> str:
+def fmt_num(value: Any, digits: int = 1) -> str:
     return MISSING if pd.isna(value) else f"{value:,.{digits}f}"
 
 

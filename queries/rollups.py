@@ -29,7 +29,8 @@ CLOSE_BIN_EDGES = np.array(
     [*range(10, 121, 10), *range(150, 481, 30), *range(600, 2881, 120), *range(3600, 10081, 720)]
 )
 
-Row = Mapping[str, Any] | sa.RowMapping  # an incident as a dict or as read from the database
+# An incident's column -> value: a dict, a pandas record (whose keys pandas types as Hashable) or a RowMapping.
+Row = Mapping[Any, Any]
 
 # (area column, parent column) of the incident row at each level, finest first; the city last.
 LEVEL_KEYS = (
