@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 MISSING = "—"
 
 
-def _missing(value) -> bool:
-    return value is None or bool(pd.isna(value))
+# A value is a number or missing (None, NaN, NaT, pd.NA: pd.isna covers them all). Typed Any, not
+# float | None: the cells of a frame are what these print, and pandas types a cell as any scalar.
+def fmt_int(value: Any) -> str:
+    return MISSING if pd.isna(value) else f"{int(value):,}"
 
 
-def fmt_int(value) -> str:
-    return MISSING if _missing(value) else f"{int(value):,}"
+def fmt_pct(value: Any, digits: int = 1) -> str:
+    return MISSING if pd.isna(value) else f"{value * 100:.{digits}f}%"
 
 
-def fmt_pct(value, digits: int = 1) -> str:
-    return MISSING if _missing(value) else f"{value * 100:.{digits}f}%"
-
-
-def fmt_num(value, digits: int = 1) -> str:
-    return MISSING if _missing(value) else f"{value:,.{digits}f}"
+def fmt_num(value: Any, digits: int = 1) -> str:
+    return MISSING if pd.isna(value) else f"{value:,.{digits}f}"
 
 
 # Code points from the CJK radicals up: Chinese characters and full-width punctuation.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Protocol, Self
 
 from pydantic import (
     BaseModel,
@@ -14,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from errors import InvalidInput
 from vocab import ASSEMBLY_KINDS, BED_TYPES, CATEGORY_CODES
@@ -29,16 +31,27 @@ Count = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class BaselineFacts(Protocol):
-    """What validation needs to know about the city (implemented by geo.scenario.CityFacts)."""
+    """What validation needs to know about the city (implemented by geo.scenario.CityFacts).
 
-    assembly_codes: frozenset[str]
-    hospital_codes: frozenset[str]
-    stock_lines: frozenset[tuple[str, str]]
-    area_codes: frozenset[str]
+    Read-only members (properties): validation only reads them, and a frozen dataclass, whose fields
+    cannot be assigned, implements a property but not a plain (settable) attribute.
+    """
+
+    @property
+    def assembly_codes(self) -> frozenset[str]: ...
+
+    @property
+    def hospital_codes(self) -> frozenset[str]: ...
+
+    @property
+    def stock_lines(self) -> frozenset[tuple[str, str]]: ...
+
+    @property
+    def area_codes(self) -> frozenset[str]: ...
 
     def point_problem(self, lon: float, lat: float) -> str | None: ...
 
-    def polygon_problems(self, geometry: dict) -> list[str]: ...
+    def polygon_problems(self, geometry: dict[str, Any]) -> list[str]: ...
 
 
 def _facts(info: ValidationInfo) -> BaselineFacts | None:
@@ -46,7 +59,7 @@ def _facts(info: ValidationInfo) -> BaselineFacts | None:
     return (info.context or {}).get(FACTS_KEY)
 
 
-def _unknown(codes, known: frozenset[str], what: str) -> None:
+def _unknown(codes: Iterable[str], known: frozenset[str], what: str) -> None:
     missing = sorted({c for c in codes if c not in known})
     if missing:
         raise ValueError(f"unknown {what} code(s): {', '.join(missing)}")
@@ -62,7 +75,7 @@ class _Located(_Frozen):
     lat: Lat
 
     @model_validator(mode="after")
-    def _inside_city(self, info: ValidationInfo):
+    def _inside_city(self, info: ValidationInfo) -> Self:
         facts = _facts(info)
         problem = facts.point_problem(self.lon, self.lat) if facts else None
         if problem:
@@ -98,7 +111,7 @@ class BedCount(_Frozen):
     total: Count
 
     @model_validator(mode="after")
-    def _known(self, info: ValidationInfo):
+    def _known(self, info: ValidationInfo) -> Self:
         problems = []
         if self.bed_type not in BED_TYPE_CODES:
             problems.append(f"unknown bed type '{self.bed_type}': use one of {', '.join(BED_TYPE_CODES)}")
@@ -118,7 +131,7 @@ class StockLevel(_Frozen):
     quantity: Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
     @model_validator(mode="after")
-    def _known(self, info: ValidationInfo):
+    def _known(self, info: ValidationInfo) -> Self:
         facts = _facts(info)
         if facts and (self.depot_code, self.item) not in facts.stock_lines:
             raise ValueError(f"depot {self.depot_code} holds no item '{self.item}'")
@@ -133,7 +146,7 @@ class IncidentMultiplier(_Frozen):
     factor: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
     @model_validator(mode="after")
-    def _known(self, info: ValidationInfo):
+    def _known(self, info: ValidationInfo) -> Self:
         problems = []
         if self.category is not None and self.category not in CATEGORY_CODES:
             problems.append(f"unknown incident category '{self.category}'")
@@ -176,7 +189,7 @@ class Overrides(_Frozen):
 
     @field_validator("hazard_zone", mode="before")
     @classmethod
-    def _plain_json(cls, geometry):
+    def _plain_json(cls, geometry: object) -> object:
         # shapely's mapping() gives tuples; stored and reloaded GeoJSON has lists: keep one form
         if not isinstance(geometry, dict):
             return geometry
@@ -187,7 +200,7 @@ class Overrides(_Frozen):
 
     @field_validator("hazard_zone")
     @classmethod
-    def _valid_polygon(cls, geometry: dict | None, info: ValidationInfo) -> dict | None:
+    def _valid_polygon(cls, geometry: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
         facts = _facts(info)
         problems = facts.polygon_problems(geometry) if facts and geometry is not None else []
         if problems:
@@ -195,16 +208,16 @@ class Overrides(_Frozen):
         return geometry
 
     @model_validator(mode="after")
-    def _not_both(self):
+    def _not_both(self) -> Self:
         both = sorted(set(self.close) & set(self.reopen))
         if both:
             raise ValueError(f"assembly point(s) both closed and reopened: {', '.join(both)}")
         return self
 
 
-def _problem_text(error: dict) -> str:
+def _problem_text(error: ErrorDetails) -> str:
     """'new_points #1 › capacity: Input should be greater than or equal to 0' from a pydantic error."""
-    parts = []
+    parts: list[str] = []
     for part in error["loc"]:
         if isinstance(part, int) and parts:
             parts[-1] = f"{parts[-1]} #{part + 1}"
@@ -214,7 +227,7 @@ def _problem_text(error: dict) -> str:
     return f"{' › '.join(parts)}: {message}" if parts else message
 
 
-def parse_overrides(data: dict | str | Overrides, facts: BaselineFacts | None = None) -> Overrides:
+def parse_overrides(data: Mapping[str, Any] | str | Overrides, facts: BaselineFacts | None = None) -> Overrides:
     """Validated overrides; InvalidInput listing every problem. With facts, codes and places are checked too."""
     if isinstance(data, Overrides):
         data = data.model_dump(mode="json")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -25,6 +24,8 @@ class Settings(BaseSettings):
     )
     spatialite_library_path: str = Field(
         default="mod_spatialite",
+        # GeoAlchemy2's own variable too: the scripts export it, and it was the one read before.
+        validation_alias=AliasChoices("CITYOPS_SPATIALITE_LIBRARY_PATH", "SPATIALITE_LIBRARY_PATH"),
         description="Name or path of the SpatiaLite extension (Debian: libsqlite3-mod-spatialite).",
     )
     timezone: str = Field(default="Asia/Shanghai", description="Local time of the city.")
@@ -65,8 +66,5 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings; also exports the SpatiaLite path GeoAlchemy2 reads."""
-    settings = Settings()
-    # GeoAlchemy2's load_spatialite reads this variable, so it is set from the one settings object.
-    os.environ.setdefault("SPATIALITE_LIBRARY_PATH", settings.spatialite_library_path)
-    return settings
+    """The process-wide settings."""
+    return Settings()

@@ -43,7 +43,6 @@ from queries.engine import make_engine
 from queries.incidents import Filters, Window
 from queries.rollups import ROLLUP_TABLES
 from queries.schema import incident
-from settings import get_settings
 
 BUDGET_MS = 50.0
 NAME = "bench_queries"  # its section of bench/results.md
@@ -417,7 +416,6 @@ def open_backend(name: str, args, pg_url: str | None) -> BackendRun:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    get_settings()  # exports SPATIALITE_LIBRARY_PATH before the first connection
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     pg_url = os.environ.get(POSTGRES_ENV)
     started_pg = False

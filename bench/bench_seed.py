@@ -29,7 +29,6 @@ from bench.results_file import write_section  # noqa: E402
 from cli import SEED_STEPS  # noqa: E402
 from demo.build import build_demo  # noqa: E402
 from queries.engine import make_engine  # noqa: E402
-from settings import get_settings  # noqa: E402
 from tests.support import POSTGRES_ENV, new_database  # noqa: E402
 
 NAME = "bench_seed"  # its section of bench/results.md
@@ -100,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--write", action="store_true", help="update bench/results.md")
     args = parser.parse_args(argv)
-    get_settings()  # exports SPATIALITE_LIBRARY_PATH
     backends = args.backends.split(",")
     if "postgis" in backends and not os.environ.get(POSTGRES_ENV):
         parser.error(f"postgis needs {POSTGRES_ENV} (e.g. from scripts/start-postgis)")

@@ -9,6 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
 
 from demo.allocate import allocate
 from demo.districts import CITY_CODE, CITY_NAME, DISTRICTS, density, load_district_boundaries
@@ -28,8 +30,8 @@ class Cell:
     code: str
     name: str
     level: str
-    parent: str
-    geometry: object
+    parent: str | None  # None for the city
+    geometry: BaseGeometry
     population: int = 0
     children: list[Cell] = field(default_factory=list)
 
@@ -49,7 +51,8 @@ def _split(parent: Cell, count: int, population: int, level: str, rng) -> list[C
     """Partition a parent cell into `count` children with codes, names and residents."""
     shapes = partition(parent.geometry, count, rng, density)
     residents = allocate(population, _weight(shapes))
-    children, taken = [], set()
+    children: list[Cell] = []
+    taken: set[str] = set()
     urban_no, rural_no = 1, 200  # GB/T 10114 habit: 001-199 residents' committees, 200+ villages
     for shape, people in zip(shapes, residents, strict=True):
         urban = _is_urban(shape)
@@ -77,7 +80,7 @@ def _split_level(parents: list[Cell], total: int, minimum: int, level: str, rng)
 def _tree(rng: np.random.Generator) -> tuple[Cell, list[Cell]]:
     """Top-down: districts, then their streets, communities and grids (raw, uncleaned shapes)."""
     boundaries = load_district_boundaries().set_index("code")
-    city = Cell(CITY_CODE, CITY_NAME, "city", None, None)
+    city = Cell(CITY_CODE, CITY_NAME, "city", None, MultiPolygon())  # its districts' union, made bottom-up
     city.children = [
         Cell(d.code, d.name, "district", CITY_CODE, boundaries.geometry[d.code], d.population)
         for d in DISTRICTS
@@ -91,7 +94,7 @@ def _tree(rng: np.random.Generator) -> tuple[Cell, list[Cell]]:
 
 def _bottom_up_geometry(city: Cell, grids: list[Cell]) -> None:
     """Edge-match the grid coverage, then make every parent exactly the union of its children."""
-    cleaned = shapely.coverage_clean(np.array([g.geometry for g in grids]))
+    cleaned = shapely.coverage_clean(np.array([g.geometry for g in grids]))  # type: ignore[attr-defined]  # shapely 2.1, not in its stubs yet
     for grid, shape in zip(grids, cleaned, strict=True):
         grid.geometry = as_multipolygon(shape)
 
@@ -137,6 +140,7 @@ def build_areas(seed: int) -> gpd.GeoDataFrame:
     frame["centroid_lon"], frame["centroid_lat"] = centres.x, centres.y
     frame["synthetic"] = frame["level"].isin(["street", "community", "grid"])
     frame["display_geometry"] = pd.Series(dtype=object)
-    for level, rows in frame.groupby("level").groups.items():
+    for level in frame["level"].unique():
+        rows = frame["level"] == level
         frame.loc[rows, "display_geometry"] = simplify_coverage(frame.geometry[rows].values, level)
     return frame

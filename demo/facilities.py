@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -63,7 +65,7 @@ BED_SHARE = {"general": 0.88, "icu": 0.03, "emergency": 0.06, "isolation": 0.03}
 BED_OCCUPANCY = {"general": (0.70, 0.92), "icu": (0.78, 0.96), "emergency": (0.5, 0.9), "isolation": (0.2, 0.6)}
 
 
-def _pick_grids(grids: pd.DataFrame, count: int, rng, power: float = 1.0) -> pd.DataFrame:
+def _pick_grids(grids: gpd.GeoDataFrame, count: int, rng, power: float = 1.0) -> pd.DataFrame:
     """Grid rows drawn with probability proportional to population**power (with their codes)."""
     weight = grids["population"].to_numpy(float) ** power
     picked = rng.choice(len(grids), size=count, p=weight / weight.sum())
@@ -91,7 +93,7 @@ def _last_updated(now: datetime, count: int, rng, stale_share: float = 0.05) -> 
     return [now - timedelta(hours=float(h)) for h in hours]
 
 
-def build_assembly_points(grids: pd.DataFrame, community_names: dict, now, rng, count=1500):
+def build_assembly_points(grids: gpd.GeoDataFrame, community_names: dict, now, rng, count=1500):
     kinds = list(ASSEMBLY_MIX)
     share = np.array([ASSEMBLY_MIX[k][0] for k in kinds])
     kind = rng.choice(kinds, size=count, p=share / share.sum())
@@ -166,9 +168,10 @@ def _stock_rows(depot_code: str, served: float, now, rng) -> list[dict]:
     return rows
 
 
-def build_hospitals(grids: pd.DataFrame, now, rng):
+def build_hospitals(grids: gpd.GeoDataFrame, now, rng):
     """Hospitals by grade in populous grids, plus the 500-bed public-health clinical centre."""
-    rows, beds = [], []
+    rows: list[dict[str, Any]] = []
+    beds: list[dict[str, Any]] = []
     for grade, (count, low, high) in HOSPITAL_GRADES.items():
         chosen = _pick_grids(grids, count, rng, power=2.0)
         for i in range(count):

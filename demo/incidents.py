@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -123,7 +124,7 @@ def _status(steps: dict, n: int) -> np.ndarray:
     return status
 
 
-def generate_incidents(grids: pd.DataFrame, start: datetime, end: datetime, seed: int) -> pd.DataFrame:
+def generate_incidents(grids: gpd.GeoDataFrame, start: datetime, end: datetime, seed: int) -> pd.DataFrame:
     """Incidents reported in [start, end) with their whole lifecycle as of `end` (naive UTC)."""
     rng = np.random.default_rng(seed)
     reported = _report_times(start, end, rng)
@@ -153,7 +154,7 @@ def generate_incidents(grids: pd.DataFrame, start: datetime, end: datetime, seed
     frame["report_hour"] = (reported.astype("datetime64[h]").astype(np.int64)).astype(int)
     close = (frame["closed_at"] - frame["reported_at"]).dt.total_seconds() / 60
     frame["close_minutes"] = close.round().astype("Int64")
-    frame["updated_at"] = frame[[c for c in frame if c.endswith("_at") and c != "due_at"]].max(axis=1)
+    frame["updated_at"] = frame.filter(regex="_at$").drop(columns="due_at").max(axis=1)
     frame["description"] = "合成演示事件 synthetic demo incident"
     frame["synthetic"] = True
     return frame

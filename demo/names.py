@@ -10,7 +10,7 @@ _SECOND = list("兴盛丰泰宁源祥瑞光辉阳昌隆达鸿嘉惠荣乐顺茂�
 
 def unique_names(count: int, suffix: str, rng: np.random.Generator, taken: set[str]) -> list[str]:
     """`count` two-character names + suffix, unique within `taken` (which is extended)."""
-    names = []
+    names: list[str] = []
     while len(names) < count:
         name = rng.choice(_FIRST) + rng.choice(_SECOND) + suffix
         if name not in taken:

@@ -6,6 +6,8 @@ incidents_bar, hourly_trend_figure, closed_loop_figure, beds_figure, stock_figur
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,12 +17,13 @@ FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif
 BLUE, RED, AMBER, GREY = "#1d4ed8", "#dc2626", "#f59e0b", "#9ca3af"
 
 
-def _label_width(labels) -> int:
+def _label_width(labels: Iterable[str]) -> int:
     """Pixels the widest label needs at 14 px (CJK about one em, Latin a little over half)."""
     return round(max((14 * text_em(t, latin=8 / 14) for t in labels), default=0))
 
 
-def _style(figure: go.Figure, title: str, height: int = 360, *, left_labels=None, bottom: int = 30) -> go.Figure:
+def _style(figure: go.Figure, title: str, height: int = 360, *, left_labels: Iterable[str] | None = None,
+           bottom: int = 30) -> go.Figure:
     """The house style; margins are reserved for the axis labels instead of left to plotly's
     automargin, which measures text once fonts have loaded: a static export taken earlier would
     cut labels off (bottom: 30 px holds one line of tick labels, 60 adds an axis title)."""
@@ -35,7 +38,8 @@ def _style(figure: go.Figure, title: str, height: int = 360, *, left_labels=None
     return figure
 
 
-def incidents_bar(counts: pd.DataFrame, label_column: str, title: str, labels: dict | None = None) -> go.Figure:
+def incidents_bar(counts: pd.DataFrame, label_column: str, title: str,
+                  labels: Mapping[str, str] | None = None) -> go.Figure:
     """Horizontal bars of `incidents` per label, the largest on top."""
     frame = counts.sort_values("incidents")
     names = frame[label_column].map(lambda c: (labels or {}).get(c, c))
@@ -73,7 +77,7 @@ def closed_loop_figure(loop: pd.DataFrame, title: str, rate_label: str) -> go.Fi
     return _style(figure, title, height=max(260, 26 * len(frame) + 80), left_labels=frame["name"], bottom=60)
 
 
-def beds_figure(beds: pd.DataFrame, title: str, labels: dict, occupied: str, available: str) -> go.Figure:
+def beds_figure(beds: pd.DataFrame, title: str, labels: Mapping[str, str], occupied: str, available: str) -> go.Figure:
     """Stacked bars of occupied and available beds per bed type."""
     names = beds["bed_type"].map(labels)
     figure = go.Figure([

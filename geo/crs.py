@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -14,8 +15,10 @@ _BD_FACTOR = np.pi * 3000.0 / 180.0
 # CGCS2000 differs from WGS84 by centimetres: both are stored as EPSG:4326 here.
 SUPPORTED_CRS = ("WGS84", "CGCS2000", "GCJ02", "BD09")
 
+Floats = npt.NDArray[np.float64]
 
-def _transform_lat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+
+def _transform_lat(x: Floats, y: Floats) -> Floats:
     ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
     ret += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
     ret += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
@@ -23,7 +26,7 @@ def _transform_lat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ret
 
 
-def _transform_lon(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _transform_lon(x: Floats, y: Floats) -> Floats:
     ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
     ret += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
     ret += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
@@ -31,7 +34,7 @@ def _transform_lon(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ret
 
 
-def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gcj_offset(lon: Floats, lat: Floats) -> tuple[Floats, Floats]:
     dlat = _transform_lat(lon - 105.0, lat - 35.0)
     dlon = _transform_lon(lon - 105.0, lat - 35.0)
     radlat = lat / 180.0 * np.pi
@@ -42,14 +45,14 @@ def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """WGS84 longitude/latitude arrays to GCJ-02 (the 'Mars' coordinates of AMap, Tencent)."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     dlon, dlat = _gcj_offset(lon, lat)
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat, iterations: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, iterations: int = 4) -> tuple[Floats, Floats]:
     """GCJ-02 to WGS84 by fixed-point iteration of the forward offset (error well under 1 m)."""
     glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     wlon, wlat = glon.copy(), glat.copy()
@@ -59,7 +62,7 @@ def gcj02_to_wgs84(lon, lat, iterations: int = 4) -> tuple[np.ndarray, np.ndarra
     return wlon, wlat
 
 
-def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """GCJ-02 to BD-09 (Baidu Maps)."""
     x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_FACTOR)
@@ -67,7 +70,7 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """BD-09 to GCJ-02."""
     x, y = np.asarray(lon, dtype=float) - 0.0065, np.asarray(lat, dtype=float) - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_FACTOR)
@@ -75,7 +78,7 @@ def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta), z * np.sin(theta)
 
 
-def to_wgs84(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
+def to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, crs: str) -> tuple[Floats, Floats]:
     """Coordinates in any supported CRS to WGS84 (EPSG:4326)."""
     crs = crs.upper().replace("-", "").replace("_", "")
     if crs in ("WGS84", "CGCS2000", "EPSG4326", "EPSG4490"):
@@ -90,7 +93,7 @@ def to_wgs84(lon, lat, crs: str) -> tuple[np.ndarray, np.ndarray]:
 def geometry_to_wgs84(geometry: BaseGeometry, crs: str) -> BaseGeometry:
     """A shapely geometry with every vertex converted from `crs` to WGS84."""
 
-    def convert(coords: np.ndarray) -> np.ndarray:
+    def convert(coords: Floats) -> Floats:
         lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs)
         return np.column_stack([lon, lat])
 

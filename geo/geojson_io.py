@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import shapely
 from shapely.geometry import Polygon, mapping, shape
@@ -16,8 +17,10 @@ POLYGON_TYPES = ("Polygon", "MultiPolygon")
 LONLAT_CRS_NAMES = ("CRS84", "EPSG:4326", "EPSG::4326", "EPSG:4490", "EPSG::4490")
 MAX_BYTES = 5_000_000
 
+GeoJSON = dict[str, Any]  # a decoded GeoJSON object: geometry, Feature or FeatureCollection
 
-def _declared_crs_problem(document: dict) -> str | None:
+
+def _declared_crs_problem(document: GeoJSON) -> str | None:
     crs = document.get("crs")
     if not crs:
         return None
@@ -28,7 +31,7 @@ def _declared_crs_problem(document: dict) -> str | None:
             "(EPSG:4326) and upload again")
 
 
-def _geometries(document: dict) -> list[dict]:
+def _geometries(document: GeoJSON) -> list[GeoJSON]:
     kind = document.get("type")
     if kind == "FeatureCollection":
         return [f.get("geometry") or {} for f in document.get("features") or []]
@@ -37,7 +40,7 @@ def _geometries(document: dict) -> list[dict]:
     return [document]
 
 
-def geometry_problems(geometry: dict) -> list[str]:
+def geometry_problems(geometry: GeoJSON) -> list[str]:
     """What is wrong with a GeoJSON geometry as a hazard zone (type, lon/lat range, validity)."""
     if not isinstance(geometry, dict) or geometry.get("type") not in POLYGON_TYPES:
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
@@ -65,7 +68,7 @@ def city_problems(geom: BaseGeometry, city: BaseGeometry) -> list[str]:
     return [] if geom.intersects(city) else ["the polygon lies entirely outside the city"]
 
 
-def polygon_from_geojson(text: str | bytes, city: BaseGeometry | None = None) -> dict:
+def polygon_from_geojson(text: str | bytes, city: BaseGeometry | None = None) -> GeoJSON:
     """The GeoJSON geometry (Polygon/MultiPolygon, EPSG:4326) of an uploaded file; InvalidInput otherwise.
 
     Accepts a bare geometry, a Feature or a FeatureCollection (its polygons are merged).
@@ -94,7 +97,7 @@ def polygon_from_geojson(text: str | bytes, city: BaseGeometry | None = None) ->
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 
 
-def polygon_from_text(text: str, city: BaseGeometry | None = None) -> dict:
+def polygon_from_text(text: str, city: BaseGeometry | None = None) -> GeoJSON:
     """A polygon from typed 'lon, lat' pairs (one per line or separated by ';'); the ring closes itself."""
     pairs = re.findall(rf"({_NUMBER})\s*[,\s]\s*({_NUMBER})", text)
     points = [(float(x), float(y)) for x, y in pairs]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Hashable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
+
+from geo.geojson_io import GeoJSON
 
 AREAS_LAYER = "areas"
 GRIDS_LAYER = "grids"
@@ -43,7 +47,7 @@ def _nice(value: float) -> float:
     return float(math.ceil(value / step) * step)
 
 
-def class_index(values, breaks: list[float]) -> np.ndarray:
+def class_index(values: pd.Series | Sequence[float], breaks: list[float]) -> np.ndarray:
     """The class of each value: the first break at or above it (missing counts as 0; above the last -> last)."""
     numbers = pd.to_numeric(pd.Series(values), errors="coerce").fillna(0).to_numpy(float)
     return np.minimum(np.searchsorted(np.array(breaks), numbers, side="left"), max(len(breaks) - 1, 0))
@@ -66,7 +70,7 @@ def legend_entries(breaks: list[float]) -> list[tuple[str, tuple[int, int, int]]
     return entries
 
 
-def _features(frame: gpd.GeoDataFrame, properties: list[str]) -> dict:
+def _features(frame: gpd.GeoDataFrame, properties: list[str]) -> GeoJSON:
     geometry = frame.geometry.set_precision(COORDINATE_PRECISION)
     features = []
     for geom, props in zip(geometry, frame[properties].to_dict("records"), strict=True):
@@ -74,10 +78,15 @@ def _features(frame: gpd.GeoDataFrame, properties: list[str]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def color_column(colors: list[list[int]], frame: pd.DataFrame) -> pd.Series:
+    """One colour list per row as an object column of the frame (a bare list of lists is not typed as one)."""
+    return pd.Series(colors, index=frame.index, dtype=object)
+
+
 def choropleth_layer(areas: gpd.GeoDataFrame, value: str, tooltip: pd.Series, breaks: list[float],
                      layer_id: str = AREAS_LAYER) -> pdk.Layer:
     """Child areas filled by class of `value`; pickable so a click drills down."""
-    frame = areas.assign(fill=class_colors(areas[value], breaks), tip=tooltip.values)
+    frame = areas.assign(fill=color_column(class_colors(areas[value], breaks), areas), tip=tooltip.values)
     data = _features(frame, ["code", "name", value, "fill", "tip"])
     return pdk.Layer(
         "GeoJsonLayer", data=data, id=layer_id, pickable=True, stroked=True, filled=True,
@@ -93,7 +102,7 @@ def outline_layer(areas: gpd.GeoDataFrame, layer_id: str = GRIDS_LAYER) -> pdk.L
                      get_line_color=[30, 64, 175, 160], line_width_min_pixels=0.6)
 
 
-def _points(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+def _points(frame: pd.DataFrame, columns: list[str]) -> list[dict[Hashable, Any]]:
     return frame[columns].round({"lon": 6, "lat": 6}).to_dict("records")
 
 
@@ -101,7 +110,7 @@ def assembly_layer(points: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
     """Assembly points sized by capacity (area ~ people) and coloured by status."""
     frame = points.assign(
         radius=np.sqrt(points["capacity"].clip(lower=1)) * 6,
-        color=[[*STATUS_COLORS.get(s, (120, 120, 120)), 220] for s in points["status"]],
+        color=color_column([[*STATUS_COLORS.get(s, (120, 120, 120)), 220] for s in points["status"]], points),
         tip=tooltip.values,
     )
     return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "radius", "color", "tip"]),
@@ -128,7 +137,7 @@ def occupancy_color(occupancy: float) -> list[int]:
 
 
 def hospital_layer(hospitals: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
-    frame = hospitals.assign(color=[occupancy_color(o) for o in hospitals["occupancy"]],
+    frame = hospitals.assign(color=color_column([occupancy_color(o) for o in hospitals["occupancy"]], hospitals),
                              radius=np.sqrt(hospitals["beds_total"].clip(lower=1)) * 15, tip=tooltip.values)
     return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "color", "radius", "tip"]),
                      id=HOSPITALS_LAYER, pickable=True, get_position=["lon", "lat"], get_radius="radius",
@@ -145,7 +154,7 @@ def recent_layer(points: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
                      get_line_color=[255, 255, 255, 255], line_width_min_pixels=2)
 
 
-def view_for_bounds(bounds, width_px: int = 900, height_px: int = 620) -> pdk.ViewState:
+def view_for_bounds(bounds: Sequence[float], width_px: int = 900, height_px: int = 620) -> pdk.ViewState:
     """A view that fits the bounds (minx, miny, maxx, maxy) in a map of the given size."""
     minx, miny, maxx, maxy = bounds
     lat = (miny + maxy) / 2
@@ -159,7 +168,7 @@ def view_for_bounds(bounds, width_px: int = 900, height_px: int = 620) -> pdk.Vi
                          pitch=0, bearing=0)
 
 
-class CompactDeck(pdk.Deck):
+class CompactDeck(pdk.Deck):  # type: ignore[misc]  # pydeck has no type information
     """A deck serialised without pydeck's indentation (which puts every coordinate on its own
     indented line: about 3.6 times the bytes sent for a map with boundaries)."""
 

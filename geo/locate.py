@@ -6,7 +6,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -37,7 +39,8 @@ class Location:
 class GridLocator:
     """Finds the grid cell containing a WGS84 point; built once from the city's grid polygons."""
 
-    def __init__(self, codes: Sequence[str], polygons: Sequence[BaseGeometry], city_name: str) -> None:
+    def __init__(self, codes: Sequence[str], polygons: Sequence[BaseGeometry] | npt.NDArray[np.object_],
+                 city_name: str) -> None:
         if len(codes) != len(polygons) or not len(codes):
             raise ValueError("GridLocator needs one code per polygon and at least one grid")
         order = np.argsort(np.asarray(codes, dtype=str), kind="stable")  # a lower index is a lower code
@@ -49,7 +52,7 @@ class GridLocator:
         self.bounds = tuple(float(v) for v in shapely.total_bounds(self._polygons))
 
     @classmethod
-    def from_frame(cls, grids, city_name: str) -> GridLocator:
+    def from_frame(cls, grids: gpd.GeoDataFrame, city_name: str) -> GridLocator:
         """From a GeoDataFrame with `code` and geometry (EPSG:4326), e.g. queries.areas.area_geometries."""
         return cls(list(grids["code"]), list(grids.geometry.values), city_name)
 
@@ -57,7 +60,8 @@ class GridLocator:
         minx, miny, maxx, maxy = self.bounds
         return f"long {minx:.3f} to {maxx:.3f}, lat {miny:.3f} to {maxy:.3f} (WGS84)"
 
-    def grid_codes(self, lon, lat) -> np.ndarray:
+    def grid_codes(self, lon: Sequence[float] | npt.NDArray[np.float64],
+                   lat: Sequence[float] | npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
         """The grid code of each point, None outside every cell (arrays of WGS84 degrees)."""
         codes = np.full(len(lon), None, dtype=object)
         if len(codes):
@@ -69,7 +73,8 @@ class GridLocator:
         return codes
 
     def _grid_at(self, lon: float, lat: float) -> str | None:
-        return self.grid_codes([lon], [lat])[0]
+        code = self.grid_codes([lon], [lat])[0]
+        return None if code is None else str(code)
 
     def locate(self, lon: float, lat: float) -> Location:
         """The grid containing the point; InvalidInput naming the city's bounds when outside."""

@@ -27,7 +27,7 @@ def as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
     return MultiPolygon(parts)
 
 
-def _seeds(polygon: BaseGeometry, count: int, density: DensityFn, rng) -> np.ndarray:
+def _seeds(polygon: BaseGeometry, count: int, density: DensityFn, rng: np.random.Generator) -> np.ndarray:
     """Seed points drawn with probability proportional to density: dense places get small cells."""
     lon, lat = points_in_polygon(polygon, count * 8, rng)
     weight = density(lon, lat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import geopandas as gpd
 import numpy as np
@@ -20,9 +21,10 @@ def _rings(geometry: BaseGeometry) -> list[np.ndarray]:
     return [np.asarray(p.exterior.coords) for p in polygons if not p.is_empty]
 
 
-def ring_paths(geometries) -> tuple[list, list]:
+def ring_paths(geometries: Iterable[BaseGeometry]) -> tuple[list[float | None], list[float | None]]:
     """x and y of every exterior ring, rings separated by None (plotly fills each one)."""
-    xs, ys = [], []
+    xs: list[float | None] = []
+    ys: list[float | None] = []
     for geometry in geometries:
         for ring in _rings(geometry):
             xs += [*ring[:, 0].tolist(), None]

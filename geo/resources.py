@@ -7,7 +7,7 @@ import pandas as pd
 from vocab import BED_TYPES
 
 
-def assembly_summary(points: pd.DataFrame, population: int) -> dict:
+def assembly_summary(points: pd.DataFrame, population: int) -> dict[str, float | None]:
     """Open capacity and places per 100 residents (closed and full points offer no places)."""
     usable = points[points["status"] == "open"]
     capacity = int(usable["capacity"].sum())
@@ -40,7 +40,7 @@ def beds_by_type(hospitals: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def bed_summary(hospitals: pd.DataFrame) -> dict:
+def bed_summary(hospitals: pd.DataFrame) -> dict[str, float | None]:
     total = int(hospitals["beds_total"].sum()) if len(hospitals) else 0
     occupied = int(hospitals["beds_occupied"].sum()) if len(hospitals) else 0
     return {

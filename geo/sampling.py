@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import shapely
+from geopandas.array import GeometryArray
 from shapely.geometry.base import BaseGeometry
 
 
@@ -24,7 +26,8 @@ def points_in_polygon(
 
 
 def points_in_polygons(
-    polygons: np.ndarray, owner: np.ndarray, rng: np.random.Generator, max_rounds: int = 200
+    polygons: npt.NDArray[np.object_] | GeometryArray, owner: np.ndarray, rng: np.random.Generator,
+    max_rounds: int = 200,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One random point inside polygons[owner[i]] for every i (vectorised over all points)."""
     shapely.prepare(polygons)

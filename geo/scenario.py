@@ -28,18 +28,23 @@ EPSG:32651, UTM zone 51N, metres):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.geojson_io import city_problems, geometry_problems
+from geo.crs import Floats
+from geo.geojson_io import GeoJSON, city_problems, geometry_problems
 from geo.locate import GridLocator
-from scenario_model import Overrides
+from scenario_model import BaselineFacts, IncidentMultiplier, Overrides
 from vocab import BED_TYPES, CODE_LENGTH
 
 METRIC_CRS = "EPSG:32651"
@@ -60,9 +65,15 @@ HIGHER_IS_BETTER = {
 }
 
 
-def to_metric(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def to_metric(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
     """Longitude/latitude arrays (EPSG:4326) to UTM 51N metres."""
-    return _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    x, y = _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def _points(x: Floats, y: Floats) -> npt.NDArray[np.object_]:
+    """Point geometries of coordinate arrays (shapely's types allow a single Point for any x, y)."""
+    return np.asarray(shapely.points(x, y), dtype=object)
 
 
 def geometry_to_metric(geom: BaseGeometry) -> BaseGeometry:
@@ -88,8 +99,12 @@ class CityFacts:
             return None
         return f"point ({lon:.5f}, {lat:.5f}) is outside the city"
 
-    def polygon_problems(self, geometry: dict) -> list[str]:
+    def polygon_problems(self, geometry: GeoJSON) -> list[str]:
         return geometry_problems(geometry) or city_problems(shape(geometry), self.city)
+
+
+if TYPE_CHECKING:  # mypy checks here that CityFacts implements the protocol the validation reads
+    _CITY_FACTS_ARE_BASELINE_FACTS: type[BaselineFacts] = CityFacts
 
 
 @dataclass(frozen=True)
@@ -112,7 +127,7 @@ class Baseline:
     stock: pd.DataFrame
     incidents: pd.DataFrame
     facts: CityFacts
-    locator: GridLocator = field(repr=False, compare=False, default=None)  # the scope's cells
+    locator: GridLocator = field(repr=False, compare=False)  # the scope's cells
 
     @property
     def scope_level(self) -> str:
@@ -128,9 +143,9 @@ def _with_metric(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(x=x, y=y)
 
 
-def prepare_baseline(*, scope_code: str, areas: pd.DataFrame, grids, assembly: pd.DataFrame,
+def prepare_baseline(*, scope_code: str, areas: pd.DataFrame, grids: gpd.GeoDataFrame, assembly: pd.DataFrame,
                      hospitals: pd.DataFrame, stock: pd.DataFrame, incidents: pd.DataFrame,
-                     facts: CityFacts | dict) -> Baseline:
+                     facts: CityFacts | Mapping[str, Any]) -> Baseline:
     """A Baseline from the frames queries.scenarios.baseline_inputs reads (grids: cell polygons)."""
     facts = facts if isinstance(facts, CityFacts) else CityFacts(**facts)
     shapes = np.asarray(grids.geometry.values, dtype=object)
@@ -169,7 +184,7 @@ def _inside(hazard_metric: BaseGeometry | None, frame: pd.DataFrame) -> np.ndarr
     return shapely.contains_xy(hazard_metric, frame["x"].to_numpy(), frame["y"].to_numpy())
 
 
-def _assembly_state(baseline: Baseline, overrides: Overrides, hazard) -> pd.DataFrame:
+def _assembly_state(baseline: Baseline, overrides: Overrides, hazard: BaseGeometry | None) -> pd.DataFrame:
     points = baseline.assembly.assign(is_new=False)
     points.loc[points["code"].isin(overrides.close), "status"] = "closed"
     points.loc[points["code"].isin(overrides.reopen), "status"] = "open"
@@ -186,7 +201,7 @@ def _assembly_state(baseline: Baseline, overrides: Overrides, hazard) -> pd.Data
     return points
 
 
-def _hospital_state(baseline: Baseline, overrides: Overrides, hazard) -> pd.DataFrame:
+def _hospital_state(baseline: Baseline, overrides: Overrides, hazard: BaseGeometry | None) -> pd.DataFrame:
     hospitals = baseline.hospitals.assign(is_new=False)
     for change in overrides.beds:
         hospitals.loc[hospitals["code"] == change.hospital_code, f"{change.bed_type}_total"] = change.total
@@ -206,7 +221,7 @@ def _hospital_state(baseline: Baseline, overrides: Overrides, hazard) -> pd.Data
     return hospitals
 
 
-def _stock_state(baseline: Baseline, overrides: Overrides, hazard) -> pd.DataFrame:
+def _stock_state(baseline: Baseline, overrides: Overrides, hazard: BaseGeometry | None) -> pd.DataFrame:
     stock = baseline.stock.copy()
     for level in overrides.stock:
         line = (stock["depot_code"] == level.depot_code) & (stock["item"] == level.item)
@@ -216,7 +231,7 @@ def _stock_state(baseline: Baseline, overrides: Overrides, hazard) -> pd.DataFra
     return stock
 
 
-def _multiplier_matches(frame: pd.DataFrame, multiplier, city_code: str) -> np.ndarray:
+def _multiplier_matches(frame: pd.DataFrame, multiplier: IncidentMultiplier, city_code: str) -> np.ndarray:
     match = np.ones(len(frame), dtype=bool)
     if multiplier.category is not None:
         match &= (frame["category"] == multiplier.category).to_numpy()
@@ -236,7 +251,7 @@ def _scaled_incidents(baseline: Baseline, overrides: Overrides) -> pd.DataFrame:
 
 
 def _point_tree(points: pd.DataFrame) -> shapely.STRtree:
-    return shapely.STRtree(shapely.points(points["x"].to_numpy(), points["y"].to_numpy()))
+    return shapely.STRtree(_points(points["x"].to_numpy(), points["y"].to_numpy()))
 
 
 def _coverage(grids: pd.DataFrame, open_points: pd.DataFrame, walking_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -246,7 +261,7 @@ def _coverage(grids: pd.DataFrame, open_points: pd.DataFrame, walking_m: float) 
     if open_points.empty or grids.empty:
         return covered, nearest
     tree = _point_tree(open_points)
-    cells = shapely.points(grids["x"].to_numpy(), grids["y"].to_numpy())
+    cells = _points(grids["x"].to_numpy(), grids["y"].to_numpy())
     hits = tree.query(cells, predicate="dwithin", distance=walking_m)
     covered[hits[0]] = True
     (inputs, _), distance = tree.query_nearest(cells, return_distance=True, all_matches=False)
@@ -263,10 +278,11 @@ def _community_nearest(baseline: Baseline, open_points: pd.DataFrame) -> pd.Data
         return result.drop(columns=["centroid_lon", "centroid_lat"])
     x, y = to_metric(communities["centroid_lon"], communities["centroid_lat"])
     (inputs, found), distance = _point_tree(open_points).query_nearest(
-        shapely.points(x, y), return_distance=True, all_matches=False)
-    result.iloc[inputs, result.columns.get_loc("nearest_code")] = open_points["code"].to_numpy()[found]
-    result.iloc[inputs, result.columns.get_loc("nearest_name")] = open_points["name"].to_numpy()[found]
-    result.iloc[inputs, result.columns.get_loc("nearest_m")] = distance
+        _points(x, y), return_distance=True, all_matches=False)
+    rows = result.index[inputs]  # the areas' index is unique (prepare_baseline resets it)
+    result.loc[rows, "nearest_code"] = open_points["code"].to_numpy()[found]
+    result.loc[rows, "nearest_name"] = open_points["name"].to_numpy()[found]
+    result.loc[rows, "nearest_m"] = distance
     return result.drop(columns=["centroid_lon", "centroid_lat"]).reset_index(drop=True)
 
 
@@ -393,9 +409,11 @@ def compare(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
     return order.drop(columns=["_c", "_s", "_w", "_b"]).reset_index(drop=True)
 
 
-def totals(baseline: Baseline, outcome: Outcome, *, target: float = 1.0) -> dict[str, float]:
-    """The scope's own figures (one row of summarise at the scope's level) plus the evacuation balance."""
-    row = summarise(baseline, outcome, baseline.scope_level, target=target)
-    row = row[row["code"] == baseline.scope_code].iloc[0].to_dict()
+def totals(baseline: Baseline, outcome: Outcome, *, target: float = 1.0) -> dict[str, Any]:
+    """The scope's own figures (one row of summarise at the scope's level: code and name, then numbers)
+    plus the evacuation balance."""
+    table = summarise(baseline, outcome, baseline.scope_level, target=target)
+    row = table[table["code"] == baseline.scope_code].iloc[0]
     evac = evacuation(outcome, baseline)
-    return {**row, "free_places_outside": evac["free_places_outside"], "evacuation_shortfall": evac["shortfall"]}
+    return {**{str(k): v for k, v in row.items()}, "free_places_outside": evac["free_places_outside"],
+            "evacuation_shortfall": evac["shortfall"]}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -10,7 +13,7 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from geo.layers import COORDINATE_PRECISION
+from geo.layers import COORDINATE_PRECISION, color_column
 
 DIFF_LAYER = "scenario-diff"
 HAZARD_LAYER = "scenario-hazard"
@@ -84,7 +87,7 @@ def facility_changes(base_points: pd.DataFrame, scen_points: pd.DataFrame,
 
 def changes_layer(changes: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
     colors = [[*CHANGE_COLORS[c], 235] for c in changes["change"]]
-    frame = changes.assign(color=colors, tip=tooltip.to_numpy())
+    frame = changes.assign(color=color_column(colors, changes), tip=tooltip.to_numpy())
     data = frame[["code", "lon", "lat", "color", "tip"]].round({"lon": 6, "lat": 6}).to_dict("records")
     return pdk.Layer("ScatterplotLayer", data=data, id=CHANGES_LAYER, pickable=True, get_position=["lon", "lat"],
                      get_radius=250, radius_min_pixels=6, radius_max_pixels=22, get_fill_color="color",
@@ -100,7 +103,7 @@ def pick_layer(points: pd.DataFrame, tooltip: str = "") -> pdk.Layer:
                      get_radius=40, radius_min_pixels=2, radius_max_pixels=5, get_fill_color=[30, 64, 175, 150])
 
 
-def picked_location(selection: dict | None) -> tuple[float, float] | None:
+def picked_location(selection: Mapping[str, Any] | None) -> tuple[float, float] | None:
     """The lon/lat of what was clicked on the map: a dot, a changed facility or an area (a point inside it)."""
     for layer in (PICK_LAYER, CHANGES_LAYER, DIFF_LAYER):
         objects = (selection or {}).get(layer) or []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import shapely
+from geopandas.array import GeometryArray
 
 from geo.partition import as_multipolygon
 
@@ -17,7 +19,7 @@ TOLERANCE_BY_LEVEL = {
 }
 
 
-def simplify_coverage(geometries: np.ndarray, level: str) -> np.ndarray:
+def simplify_coverage(geometries: npt.NDArray[np.object_] | GeometryArray, level: str) -> np.ndarray:
     """Simplify all areas of one level together, so shared borders stay shared."""
     simplified = shapely.coverage_simplify(geometries, TOLERANCE_BY_LEVEL[level])
     return np.array([as_multipolygon(g) for g in simplified], dtype=object)

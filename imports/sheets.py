@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -82,7 +82,9 @@ def check_sheet(frame: pd.DataFrame, columns: tuple[Column, ...], rule: RowRule,
     headers, missing = _find_columns(frame, columns)
     if missing:
         return Sheet(pd.DataFrame(), missing)
-    problems, rows, first_line = [], [], {}
+    problems: list[Problem] = []
+    rows: list[dict[str, Any]] = []
+    first_line: dict[tuple[Any, ...], int] = {}
     for record in frame.to_dict("records"):
         row = {"line": record["line"]}
         row_problems = []

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import sqlite3
 from functools import lru_cache
+from types import ModuleType
 
 import sqlalchemy as sa
-from geoalchemy2.admin.dialects.sqlite import load_spatialite
+from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from errors import DatabaseUnavailable, SpatialiteMissing
 from settings import get_settings
@@ -19,10 +22,8 @@ SPATIALITE_INSTALL_HINT = (
 )
 
 
-def _sqlite_dbapi():
+def _sqlite_dbapi() -> ModuleType:
     """pysqlite3 when the interpreter's sqlite3 cannot load extensions (pyenv builds often can't)."""
-    import sqlite3
-
     if hasattr(sqlite3.Connection, "enable_load_extension"):
         return sqlite3
     try:
@@ -33,21 +34,32 @@ def _sqlite_dbapi():
         ) from exc
 
 
-def _prepare_sqlite_connection(dbapi_conn, record) -> None:
+def _load_spatialite(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+    """Load the extension the settings name, then give a new database SpatiaLite's metadata tables.
+
+    Not GeoAlchemy2's load_spatialite: it reads SPATIALITE_LIBRARY_PATH from the environment, so a
+    process that had not exported it first (e.g. by calling get_settings) found no SpatiaLite.
+    """
+    dbapi_conn.enable_load_extension(True)
+    dbapi_conn.load_extension(get_settings().spatialite_library_path)
+    dbapi_conn.enable_load_extension(False)
+    init_spatialite(dbapi_conn, record, init_mode="WGS84", transaction=True)
+
+
+# sqlite3.Connection stands for pysqlite3's too: the same DB-API class, built from the same source.
+def _prepare_sqlite_connection(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
     # WAL lets the app, the intake service and the simulator read while one process writes.
     dbapi_conn.execute("PRAGMA busy_timeout = 15000")
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
     dbapi_conn.execute("PRAGMA synchronous = NORMAL")
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
-    dbapi_conn.enable_load_extension(True)
     try:
-        load_spatialite(dbapi_conn, record, init_mode="WGS84", transaction=True)
+        _load_spatialite(dbapi_conn, record)
     except Exception as exc:  # the driver raises its own OperationalError type
         raise SpatialiteMissing(SPATIALITE_INSTALL_HINT) from exc
-    dbapi_conn.enable_load_extension(False)
 
 
-def _sqlite_begin(conn) -> None:
+def _sqlite_begin(conn: sa.Connection) -> None:
     # pysqlite's own transaction handling is off (isolation_level=None), so SQLAlchemy begins;
     # BEGIN IMMEDIATE would serialise readers too, plain BEGIN is enough with one writer path.
     conn.exec_driver_sql("BEGIN")

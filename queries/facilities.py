@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from queries.dialects import for_connection
-from queries.frames import frame
+from queries.frames import frame, records
 from queries.schema import assembly_point, hospital, hospital_beds, stock, supply_depot
 from queries.scope import inside, resolve
 from vocab import BED_TYPES
@@ -23,7 +23,7 @@ def _points(rows: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs="EPSG:4326")
 
 
-def _select_in_scope(engine: Engine, scope_code: str, table: sa.Table, columns: list[str]):
+def _select_in_scope(engine: Engine, scope_code: str, table: sa.Table, columns: list[str]) -> pd.DataFrame:
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
         statement = sa.select(*(table.c[c] for c in columns)).where(inside(table, scope)).order_by(table.c.code)
@@ -107,7 +107,7 @@ def hospital_codes(engine: Engine) -> set[str]:
 def apply_bed_counts(engine: Engine, beds: pd.DataFrame, source: str, at: datetime) -> int:
     """Set the bed counts of checked rows (hospital_code, bed_type, total, occupied) and stamp their
     hospitals as updated at `at` by `source`. One transaction: all of them or, on an error, none."""
-    rows = beds[["hospital_code", "bed_type", "total", "occupied"]].to_dict("records")
+    rows = records(beds[["hospital_code", "bed_type", "total", "occupied"]])
     if not rows:
         return 0
     with engine.begin() as conn:
@@ -155,7 +155,7 @@ def apply_stock(engine: Engine, lines: pd.DataFrame, source: str, at: datetime) 
     item, ...), stamp each line and its depot as updated at `at` by `source`. One transaction."""
     values = [c for c in ("quantity", "min_level") if c in lines]
     # the WHERE's parameters may not share a name with a column: SQLAlchemy reserves those for SET
-    rows = lines[["depot_code", "item", *values]].rename(columns={"depot_code": "d", "item": "i"}).to_dict("records")
+    rows = records(lines[["depot_code", "item", *values]].rename(columns={"depot_code": "d", "item": "i"}))
     if not rows:
         return 0
     s = stock.c

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 from clock import epoch_hour, hour_start, now_utc
 from errors import InvalidInput
 from queries.frames import frame
-from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, medians_by_area
+from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, Rollup, medians_by_area
 from queries.schema import ANY, area, incident, incident_contact, incident_rollup
 from queries.scope import Scope, inside, resolve
 from vocab import CATEGORY_CODES, OPEN_STATUSES, SOURCE_CODES, STATUS_CODES
@@ -62,7 +63,7 @@ class Filters:
     def any(self) -> bool:
         return bool(self.categories or self.sources or self.statuses)
 
-    def conditions(self, table: sa.Table) -> list:
+    def conditions(self, table: sa.Table) -> list[sa.ColumnElement[bool]]:
         """IN conditions on the filtered fields the table has (the close roll-ups have no status)."""
         pairs = (("category", self.categories), ("source", self.sources), ("status", self.statuses))
         return [table.c[name].in_(values) for name, values in pairs if values and name in table.c]
@@ -71,7 +72,7 @@ class Filters:
 NO_FILTERS = Filters()
 
 
-def _day_conditions(daily: sa.Table, filters: Filters, group: list[str]) -> list:
+def _day_conditions(daily: sa.Table, filters: Filters, group: list[str]) -> list[sa.ColumnElement[bool]]:
     statuses = [daily.c.status.in_(filters.statuses)] if filters.statuses and "status" in daily.c else []
     if not (filters.categories or filters.sources or {"category", "source"} & set(group)):
         return [daily.c.category == ANY, daily.c.source == ANY, *statuses]  # the day's totals over both
@@ -103,8 +104,8 @@ def _pieces(window: Window) -> list[tuple[str, int, int, int]]:
     return pieces
 
 
-def rollup_sum(rollup: tuple, group: list[str], where: tuple[str, str | list[str]], window: Window,
-               filters: Filters = NO_FILTERS):
+def rollup_sum(rollup: Rollup, group: list[str], where: tuple[str, str | list[str]], window: Window,
+               filters: Filters = NO_FILTERS) -> sa.Select[Any]:
     """SUM(n) by the group columns where column where[0] equals where[1] (or is in it, a list) over the
     window (see _pieces). rollup: rollups.STATUS_ROLLUP or CLOSE_ROLLUP."""
     hourly, daily, _ = rollup
@@ -181,7 +182,8 @@ def hourly_counts(
     return result.rename(columns={"n": "incidents"}).astype({"incidents": int})[["hour_start", "incidents"]]
 
 
-def _status_totals(conn, where: tuple[str, str], keys: list[str], window, filters) -> pd.DataFrame:
+def _status_totals(conn: sa.Connection, where: tuple[str, str], keys: list[str], window: Window,
+                   filters: Filters) -> pd.DataFrame:
     counts = frame(conn, rollup_sum(STATUS_ROLLUP, [*keys, "status"], where, window, filters))
     if counts.empty:
         return pd.DataFrame(columns=[*keys, "incidents", "closed", "voided", "open"])
@@ -196,7 +198,7 @@ def _status_totals(conn, where: tuple[str, str], keys: list[str], window, filter
     return result.reset_index() if keys else result.reset_index(drop=True)
 
 
-def _close_figures(conn, scope: Scope, by_child: bool, window: Window, filters: Filters) -> pd.DataFrame:
+def _close_figures(conn: sa.Connection, scope: Scope, by_child: bool, window: Window, filters: Filters) -> pd.DataFrame:
     """Median hours to close (from the close-time bins) and on-time rate, of the scope or per child."""
     empty = pd.DataFrame(columns=["code", "median_hours", "on_time_rate"])
     if filters.statuses and "closed" not in filters.statuses:
@@ -222,12 +224,12 @@ def overdue_count(engine: Engine, scope_code: str, *, at: datetime | None = None
         i = incident.c
         statement = sa.select(sa.func.count()).where(
             i.status.in_(OPEN_STATUSES), i.due_at < (at or now_utc()), inside(incident, scope))
-        return int(conn.execute(statement).scalar())
+        return int(conn.execute(statement).scalar_one())
 
 
 def incident_totals(
     engine: Engine, scope_code: str, *, window: Window, filters: Filters = NO_FILTERS
-) -> dict:
+) -> dict[str, float | None]:
     """Closed-loop figures of the scope for the window.
 
     Keys: incidents, open, closed, voided, disposal_rate (closed / (incidents - voided)),
@@ -238,10 +240,10 @@ def incident_totals(
         scope = resolve(conn, scope_code)
         totals = _status_totals(conn, ("area_code", scope.code), [], window, filters)
         close = _close_figures(conn, scope, False, window, filters)
-    row = totals.iloc[0].to_dict() if len(totals) else {"incidents": 0, "closed": 0, "voided": 0, "open": 0}
-    row = {k: int(v) for k, v in row.items()}
-    counted = row["incidents"] - row["voided"]
-    row["disposal_rate"] = row["closed"] / counted if counted else None
+    first = totals.iloc[0].to_dict() if len(totals) else {"incidents": 0, "closed": 0, "voided": 0, "open": 0}
+    counts = {str(k): int(v) for k, v in first.items()}
+    counted = counts["incidents"] - counts["voided"]
+    row: dict[str, float | None] = {**counts, "disposal_rate": counts["closed"] / counted if counted else None}
     for key in ("median_hours", "on_time_rate"):
         value = close[key].iloc[0] if len(close) else None
         row[key] = None if value is None or pd.isna(value) else float(value)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from clock import epoch_hour
 from errors import Conflict, NotFound
 from queries.dialects import for_connection
 from queries.frames import frame
-from queries.rollups import ROLLUP_TABLES, close_bins, count_close, count_status, rebuild
+from queries.rollups import ROLLUP_TABLES, Row, close_bins, count_close, count_status, rebuild
 from queries.schema import (
     incident,
     incident_contact,
@@ -76,15 +77,15 @@ class IncidentDraft:
 class Created:
     """The incident a create returned and whether this call created it (False: a repeat)."""
 
-    row: dict
+    row: dict[str, Any]
     created: bool
 
 
-def _columns():
+def _columns() -> list[sa.Column[Any]]:
     return [incident.c[name] for name in REQUEST_COLUMNS]
 
 
-def _existing(conn: sa.Connection, draft: IncidentDraft) -> list[dict]:
+def _existing(conn: sa.Connection, draft: IncidentDraft) -> list[dict[str, Any]]:
     keys = []
     if draft.external_id:
         keys.append(incident.c.external_id == draft.external_id)
@@ -96,7 +97,7 @@ def _existing(conn: sa.Connection, draft: IncidentDraft) -> list[dict]:
     return [dict(r) for r in conn.execute(statement).mappings()]
 
 
-def _check_same(draft: IncidentDraft, rows: list[dict]) -> dict:
+def _check_same(draft: IncidentDraft, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The one earlier incident a repeat refers to; Conflict when the repeat asks for something else."""
     ids = sorted({r["id"] for r in rows})
     if len(ids) > 1:
@@ -182,14 +183,14 @@ def allowed_actions(status: str) -> list[str]:
     return list(TRANSITIONS.get(status, {}))
 
 
-def _close_values(row: Mapping, now: datetime) -> dict:
+def _close_values(row: Row, now: datetime) -> dict[str, Any]:
     minutes = max(0, round((now - row["reported_at"]).total_seconds() / 60))
     return {"close_minutes": minutes, "close_bin": int(close_bins([minutes])[0]), "on_time": now <= row["due_at"]}
 
 
 def transition_incident(
     conn: sa.Connection, incident_id: int, action: str, note: str | None, *, city_code: str, now: datetime
-) -> dict:
+) -> dict[str, Any]:
     """Take one lifecycle step, moving the roll-up counts with it; NotFound / Conflict write nothing."""
     row = conn.execute(sa.select(*_columns()).where(incident.c.id == incident_id)).mappings().first()
     if row is None:
@@ -247,7 +248,7 @@ def _state_codes(statuses: Sequence[str]) -> list[str]:
     return sorted({s for status in statuses for s in wide.get(status, (status,))})
 
 
-def _with_notes(conn: sa.Connection, rows: list[dict]) -> list[dict]:
+def _with_notes(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = [r["id"] for r in rows]
     notes: dict[int, str | None] = {}
     if ids:
@@ -260,7 +261,7 @@ def _with_notes(conn: sa.Connection, rows: list[dict]) -> list[dict]:
     return [{**r, "note": notes.get(r["id"])} for r in rows]
 
 
-def service_requests(engine: Engine, scope_code: str, query: RequestQuery) -> list[dict]:
+def service_requests(engine: Engine, scope_code: str, query: RequestQuery) -> list[dict[str, Any]]:
     """Incidents in the scope matching the query, newest report first.
 
     Keys: REQUEST_COLUMNS + note (of the latest lifecycle step, or None).
@@ -284,7 +285,7 @@ def service_requests(engine: Engine, scope_code: str, query: RequestQuery) -> li
         return _with_notes(conn, rows)
 
 
-def service_request(engine: Engine, scope_code: str, incident_id: int) -> dict:
+def service_request(engine: Engine, scope_code: str, incident_id: int) -> dict[str, Any]:
     """One incident of the scope (keys as service_requests); NotFound when absent."""
     rows = service_requests(engine, scope_code, RequestQuery(ids=(incident_id,), limit=1))
     if not rows:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import geopandas as gpd
@@ -42,7 +42,8 @@ def _with_point(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(geom=gpd.points_from_xy(frame["lon"], frame["lat"]))
 
 
-def write_facilities(conn, assembly, depots, stocks, hospitals, beds) -> None:
+def write_facilities(conn: sa.Connection, assembly: pd.DataFrame, depots: pd.DataFrame, stocks: pd.DataFrame,
+                     hospitals: pd.DataFrame, beds: pd.DataFrame) -> None:
     dialect = for_connection(conn)
     dialect.bulk_insert(conn, assembly_point, _with_point(assembly))
     dialect.bulk_insert(conn, supply_depot, _with_point(depots))
@@ -58,7 +59,7 @@ def incident_bulk_load(conn: sa.Connection) -> Iterator[None]:
         yield
 
 
-def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts=None) -> None:
+def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts: pd.DataFrame | None = None) -> None:
     """Append incidents (ids follow the frame order) and their reporter contacts."""
     dialect = for_connection(conn)
     closed = incidents["status"] == "closed"
@@ -72,10 +73,10 @@ def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts=None)
 
 
 def next_incident_id(conn: sa.Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(incident.c.id), 0))).scalar()) + 1
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(incident.c.id), 0))).scalar_one()) + 1
 
 
-def write_dataset_info(conn: sa.Connection, info: dict[str, str]) -> None:
+def write_dataset_info(conn: sa.Connection, info: Mapping[str, object]) -> None:
     dialect = for_connection(conn)
     for key, value in info.items():
         statement = dialect.insert(dataset_info).values(key=key, value=str(value))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import sqlalchemy as sa
 
@@ -27,6 +29,9 @@ CLOSE_BIN_EDGES = np.array(
     [*range(10, 121, 10), *range(150, 481, 30), *range(600, 2881, 120), *range(3600, 10081, 720)]
 )
 
+# An incident's column -> value: a dict, a pandas record (whose keys pandas types as Hashable) or a RowMapping.
+Row = Mapping[Any, Any]
+
 # (area column, parent column) of the incident row at each level, finest first; the city last.
 LEVEL_KEYS = (
     ("grid_code", "community_code"),
@@ -37,7 +42,7 @@ LEVEL_KEYS = (
 )
 
 
-def close_bins(minutes) -> np.ndarray:
+def close_bins(minutes: pd.Series | Sequence[float | None]) -> np.ndarray:
     """Bin index of each close time in minutes (NaN/None -> -1)."""
     values = pd.to_numeric(pd.Series(minutes), errors="coerce").to_numpy(float)
     bins = np.searchsorted(CLOSE_BIN_EDGES, values, side="left")
@@ -52,7 +57,7 @@ def bin_bounds(index: int) -> tuple[float, float]:
     return lower, lower + float(CLOSE_BIN_EDGES[-1] - CLOSE_BIN_EDGES[-2])
 
 
-def bin_bounds_of(indexes) -> tuple[np.ndarray, np.ndarray]:
+def bin_bounds_of(indexes: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """bin_bounds for an array of bin indexes: (lower, upper) minutes arrays."""
     index = np.asarray(indexes, dtype=int)
     edges = CLOSE_BIN_EDGES.astype(float)
@@ -84,7 +89,7 @@ def medians_by_area(bins: pd.DataFrame) -> pd.Series:
     return pd.Series(minutes[counted], index=codes[counted])
 
 
-def _level_values(row: Mapping, city_code: str) -> list[tuple[str, str | None]]:
+def _level_values(row: Row, city_code: str) -> list[tuple[str, str | None]]:
     codes = {**row, "city": city_code}
     return [(codes[a], codes[p] if p else None) for a, p in LEVEL_KEYS]
 
@@ -93,12 +98,14 @@ HOURS_PER_DAY = 24
 STATUS_KEYS = ("category", "source", "status")
 CLOSE_KEYS = ("category", "source", "close_bin", "on_time")
 # (hourly table, daily table, the key columns besides area and time) of each roll-up
-STATUS_ROLLUP = (incident_rollup, incident_rollup_day, STATUS_KEYS)
-CLOSE_ROLLUP = (incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS)
+Rollup = tuple[sa.Table, sa.Table, tuple[str, ...]]
+STATUS_ROLLUP: Rollup = (incident_rollup, incident_rollup_day, STATUS_KEYS)
+CLOSE_ROLLUP: Rollup = (incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS)
 ROLLUP_TABLES = (incident_rollup, incident_rollup_day, incident_close_rollup, incident_close_rollup_day)
 
 # conn.info key of the deltas collected by batched_counts: {table: {key items: delta}}
 _PENDING = "cityops.rollup_deltas"
+Deltas = defaultdict[tuple[tuple[str, Any], ...], int]  # the key's (column, value) pairs -> delta of n
 
 
 @contextmanager
@@ -110,7 +117,7 @@ def batched_counts(conn: sa.Connection) -> Iterator[None]:
     above all on PostgreSQL, where each statement is a round trip. Deltas to the same key are
     summed first (an upsert may not touch a row twice). An exception inside writes nothing.
     """
-    pending: dict[sa.Table, defaultdict] = {}
+    pending: dict[sa.Table, Deltas] = {}
     conn.info[_PENDING] = pending
     try:
         yield
@@ -123,9 +130,9 @@ def batched_counts(conn: sa.Connection) -> Iterator[None]:
         del conn.info[_PENDING]
 
 
-def _write_counts(conn: sa.Connection, table: sa.Table, counts: list[dict]) -> None:
+def _write_counts(conn: sa.Connection, table: sa.Table, counts: list[dict[str, Any]]) -> None:
     """Upsert the counts now, or add them to the batch of an enclosing batched_counts."""
-    pending = conn.info.get(_PENDING)
+    pending: dict[sa.Table, Deltas] | None = conn.info.get(_PENDING)
     if pending is None:
         for_connection(conn).add_counts(conn, table, counts)
         return
@@ -134,7 +141,8 @@ def _write_counts(conn: sa.Connection, table: sa.Table, counts: list[dict]) -> N
         deltas[tuple((k, v) for k, v in count.items() if k != "n")] += count["n"]
 
 
-def _add(conn: sa.Connection, rollup: tuple, keys: Mapping, row: Mapping, delta: int, city_code: str) -> None:
+def _add(conn: sa.Connection, rollup: Rollup, keys: Mapping[str, Any], row: Row, delta: int,
+         city_code: str) -> None:
     """Add delta to the keyed count of the hour and of the day, at every level."""
     hourly, daily, _ = rollup
     hour = int(row["report_hour"])
@@ -146,20 +154,21 @@ def _add(conn: sa.Connection, rollup: tuple, keys: Mapping, row: Mapping, delta:
     _write_counts(conn, daily, daily_counts)
 
 
-def count_status(conn: sa.Connection, row: Mapping, status: str, delta: int, city_code: str) -> None:
+def count_status(conn: sa.Connection, row: Row, status: str, delta: int, city_code: str) -> None:
     """Add delta to the incident's (category, source, status) count at every level."""
     keys = {"category": row["category"], "source": row["source"], "status": status}
     _add(conn, STATUS_ROLLUP, keys, row, delta, city_code)
 
 
-def count_close(conn: sa.Connection, row: Mapping, delta: int, city_code: str) -> None:
+def count_close(conn: sa.Connection, row: Row, delta: int, city_code: str) -> None:
     """Add delta to the incident's close-time bin at every level (row has close_bin, on_time)."""
     keys = {"category": row["category"], "source": row["source"], "close_bin": int(row["close_bin"]),
             "on_time": bool(row["on_time"])}
     _add(conn, CLOSE_ROLLUP, keys, row, delta, city_code)
 
 
-def _rebuild_hourly(conn, table, keys: tuple[str, ...], city_code: str, where=None) -> None:
+def _rebuild_hourly(conn: sa.Connection, table: sa.Table, keys: tuple[str, ...], city_code: str,
+                    where: sa.ColumnElement[bool] | None = None) -> None:
     for column, parent in LEVEL_KEYS:
         area_col = incident.c[column] if column != "city" else sa.literal(city_code, sa.String)
         parent_col = (
@@ -177,7 +186,8 @@ def _rebuild_hourly(conn, table, keys: tuple[str, ...], city_code: str, where=No
         conn.execute(table.insert().from_select(["area_code", "hour", *keys, "parent_code", "n"], select))
 
 
-def _rebuild_daily(conn, hourly: sa.Table, daily: sa.Table, keys: tuple[str, ...], any_of: tuple[str, ...] = ()):
+def _rebuild_daily(conn: sa.Connection, hourly: sa.Table, daily: sa.Table, keys: tuple[str, ...],
+                   any_of: tuple[str, ...] = ()) -> None:
     """Sum the hourly counts into days; any_of: key columns summed over into ANY rows."""
     h = hourly.c
     kept = [h[k] if k not in any_of else sa.literal(ANY, sa.String).label(k) for k in keys]

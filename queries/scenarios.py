@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypedDict
 
+import geopandas as gpd
 import pandas as pd
 import shapely
 import sqlalchemy as sa
@@ -56,7 +59,7 @@ def _header_problems(name: str, author: str) -> list[str]:
     return problems
 
 
-def _validated(name: str, author: str, overrides, facts: BaselineFacts) -> Overrides:
+def _validated(name: str, author: str, overrides: Mapping[str, Any] | Overrides, facts: BaselineFacts) -> Overrides:
     """The overrides checked against the city; InvalidInput listing header and override problems together."""
     problems = _header_problems(name, author)
     try:
@@ -69,7 +72,7 @@ def _validated(name: str, author: str, overrides, facts: BaselineFacts) -> Overr
     return checked
 
 
-def save_scenario(engine: Engine, name: str, author: str, overrides: Overrides | dict, *,
+def save_scenario(engine: Engine, name: str, author: str, overrides: Overrides | Mapping[str, Any], *,
                   facts: BaselineFacts, replace: bool = False) -> int:
     """Validate and store a scenario; InvalidInput (nothing written) on any problem or a taken name.
 
@@ -86,7 +89,7 @@ def save_scenario(engine: Engine, name: str, author: str, overrides: Overrides |
         if existing is not None:
             conn.execute(scenario.update().where(scenario.c.id == existing).values(**values))
             return int(existing)
-        return int(conn.execute(scenario.insert().values(name=name, **values)).inserted_primary_key[0])
+        return int(conn.execute(scenario.insert().values(name=name, **values).returning(scenario.c.id)).scalar_one())
 
 
 def list_scenarios(engine: Engine) -> pd.DataFrame:
@@ -125,7 +128,7 @@ def _in_scope(rows: pd.DataFrame, scope: Scope) -> pd.Series:
     return rows[LEVEL_COLUMN[scope.level]] == scope.code
 
 
-def _incidents(conn, scope: Scope, areas: pd.DataFrame, window: Window | None) -> pd.DataFrame:
+def _incidents(conn: sa.Connection, scope: Scope, areas: pd.DataFrame, window: Window | None) -> pd.DataFrame:
     """Incidents per community and category in the window, from the roll-up (parent = street)."""
     if window is None:
         return pd.DataFrame({"community_code": pd.Series(dtype=str), "category": pd.Series(dtype=str),
@@ -136,10 +139,10 @@ def _incidents(conn, scope: Scope, areas: pd.DataFrame, window: Window | None) -
     return counts.rename(columns={"area_code": "community_code"}).astype({"n": float}).reset_index(drop=True)
 
 
-def _facts(conn, city_code: str) -> dict:
+def _facts(conn: sa.Connection, city_code: str) -> dict[str, Any]:
     """City-wide codes and outline: validation must know the whole city, whatever the scope."""
     a = area.c
-    outline = conn.execute(sa.select(a.geom.ST_AsBinary()).where(a.code == city_code)).scalar()
+    outline = conn.execute(sa.select(a.geom.ST_AsBinary()).where(a.code == city_code)).scalar_one()
     return {
         "city_code": city_code,
         "city": shapely.from_wkb(bytes(outline)),
@@ -150,7 +153,21 @@ def _facts(conn, city_code: str) -> dict:
     }
 
 
-def baseline_inputs(engine: Engine, scope_code: str, *, city_code: str, window: Window | None = None) -> dict:
+class BaselineInputs(TypedDict):
+    """The keyword arguments of geo.scenario.prepare_baseline, as baseline_inputs reads them."""
+
+    scope_code: str
+    areas: pd.DataFrame
+    grids: gpd.GeoDataFrame
+    assembly: pd.DataFrame
+    hospitals: pd.DataFrame
+    stock: pd.DataFrame
+    incidents: pd.DataFrame
+    facts: dict[str, Any]
+
+
+def baseline_inputs(engine: Engine, scope_code: str, *, city_code: str,
+                    window: Window | None = None) -> BaselineInputs:
     """Everything the scenario metrics read for a scope (keyword arguments of geo.scenario.prepare_baseline).
 
     areas: code, name, level, parent_code, population, centroid_lon, centroid_lat (scope and below);

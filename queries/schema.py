@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
@@ -12,11 +13,11 @@ from sqlalchemy.engine import Engine
 metadata = sa.MetaData()
 
 
-def _code(name: str, **kw) -> sa.Column:
+def _code(name: str, **kw: Any) -> sa.Column[str]:
     return sa.Column(name, sa.String(15), **kw)
 
 
-def _ancestor_columns() -> list[sa.Column]:
+def _ancestor_columns() -> list[sa.Column[Any]]:
     """The grid and its ancestors' codes: any roll-up of a point row is then a GROUP BY."""
     return [
         _code("grid_code", index=True),
@@ -26,7 +27,7 @@ def _ancestor_columns() -> list[sa.Column]:
     ]
 
 
-def _facility_columns() -> list[sa.Column]:
+def _facility_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("lon", sa.Float, nullable=False),
         sa.Column("lat", sa.Float, nullable=False),
@@ -282,7 +283,7 @@ def indexes_built_after(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iter
     random places of its B-tree. DDL is transactional on both backends: a failure restores them.
     Only for bulk loads: on PostGIS a dropped index locks its table against readers until commit.
     """
-    indexes = [index for table in tables for index in table.indexes if index.name.startswith("ix_")]
+    indexes = [index for table in tables for index in table.indexes if (index.name or "").startswith("ix_")]
     for index in indexes:
         index.drop(conn, checkfirst=True)
     yield

@@ -47,7 +47,7 @@ def resolve(conn: sa.Connection, code: str) -> Scope:
     return Scope(*row)
 
 
-def inside(table: sa.Table, scope: Scope):
+def inside(table: sa.Table, scope: Scope) -> sa.ColumnElement[bool]:
     """SQL condition keeping rows of a table with ancestor codes inside the scope."""
     if scope.level == "city":
         # every district code of the city starts with the city's first four digits

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from types import ModuleType
+from typing import Any, Protocol
 
+import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
-_MODULES = {"sqlite": "queries.dialects.sqlite", "postgresql": "queries.dialects.postgresql"}
+from queries.dialects import postgresql, sqlite
 
 
-def for_connection(conn: sa.Connection | sa.Engine) -> ModuleType:
-    """The module with this database's versions of bulk_insert, upsert and friends."""
-    return import_module(_MODULES[conn.dialect.name])
+class Dialect(Protocol):
+    """What each dialect module provides under the same names: mypy checks both modules against it."""
+
+    def insert(self, table: sa.Table) -> SqliteInsert | PostgresInsert:
+        """INSERT with .on_conflict_do_update / .on_conflict_do_nothing, the same API in both."""
+        ...
+
+    def bulk_insert(self, conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk: int = ...) -> None:
+        """Insert every row of a frame (the columns the table has), the database's fastest way."""
+        ...
+
+    def add_counts(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Add each row's n to the count with its key, inserting the keys not there yet."""
+        ...
+
+    def clear_tables(self, conn: sa.Connection, tables: list[sa.Table]) -> None:
+        """Empty the tables (given children first), new ids starting at 1 again."""
+        ...
+
+    def analyze(self, conn: sa.Connection) -> None:
+        """Refresh the planner's statistics after a bulk load."""
+        ...
+
+
+_DIALECTS: dict[str, Dialect] = {"sqlite": sqlite, "postgresql": postgresql}
+
+
+def for_connection(conn: sa.Connection | sa.Engine) -> Dialect:
+    """The module with this database's versions of bulk_insert, add_counts and friends."""
+    return _DIALECTS[conn.dialect.name]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from psycopg2.extras import execute_values
 from sqlalchemy.dialects.postgresql import insert as _insert
 
-from queries.dialects.common import plain_rows
+from queries.dialects.common import driver_cursor, plain_rows
 
 insert = _insert  # INSERT ... ON CONFLICT DO UPDATE, same API as SQLite's
 
@@ -19,7 +20,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk
     """Insert a frame with COPY FROM STDIN (PostGIS parses EWKT text into geometry)."""
     columns, rows = plain_rows(table, frame)
     names = ", ".join(c.name for c in columns)
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver_cursor(conn)
     for start in range(0, len(rows), chunk):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -46,7 +47,7 @@ def analyze(conn: sa.Connection) -> None:
         own.exec_driver_sql("VACUUM ANALYZE")
 
 
-def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Add each row's n to the count with its key, inserting the keys not there yet.
 
     One statement for all rows (psycopg2's execute_values): an executemany would be a round trip
@@ -58,5 +59,5 @@ def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES %s "  # noqa: S608 - names from the schema
         f"ON CONFLICT ({key}) DO UPDATE SET n = {table.name}.n + EXCLUDED.n"
     )
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver_cursor(conn)
     execute_values(cursor, sql, [tuple(r[c] for c in columns) for r in rows], page_size=len(rows))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects.sqlite import insert as _insert
 
-from queries.dialects.common import plain_rows
+from queries.dialects.common import driver_cursor, plain_rows
 
 insert = _insert  # INSERT ... ON CONFLICT DO UPDATE, same API as PostgreSQL's
 
 
-def _placeholder(column: sa.Column) -> str:
+def _placeholder(column: sa.Column[Any]) -> str:
     return "GeomFromEWKT(?)" if isinstance(column.type, Geometry) else "?"
 
 
@@ -22,7 +24,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk
     names = ", ".join(c.name for c in columns)
     marks = ", ".join(_placeholder(c) for c in columns)
     sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - names from schema
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver_cursor(conn)
     for start in range(0, len(rows), chunk):
         cursor.executemany(sql, rows[start : start + chunk])
 
@@ -30,7 +32,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk
 _ADD_COUNTS: dict[str, sa.Insert] = {}
 
 
-def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     """Add each row's n to the count with its key, inserting the keys not there yet.
 
     INSERT ... ON CONFLICT DO UPDATE run as an executemany (in-process, so no round trips); the
