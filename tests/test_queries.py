@@ -580,8 +580,6 @@ def test_one_upgrade_brings_an_older_database_up_to_date(backend, tmp_path):
             table.drop(conn)
         conn.execute(sa.text("DROP INDEX ix_incident_status_due"))
         conn.execute(sa.text("CREATE INDEX ix_incident_old ON incident (status)"))
-    with engine.connect() as conn:
-        assert not rollups.rollups_current(conn)
     with pytest.raises(DatabaseUnavailable, match="cli.py upgrade"):
         upgrade.require_current(engine)
     done = upgrade.upgrade(engine, CITY)
