@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -51,9 +53,14 @@ def missing_tables(engine: Engine) -> list[str]:
     return [t.name for t in metadata.sorted_tables if t.name not in present]
 
 
+def baseline_metadata() -> sa.MetaData:
+    """The tables of the baseline revision: what the code before schema revisions built (never changes)."""
+    return _scripts().get_revision(BASELINE).module.baseline_metadata()
+
+
 def _adopt_legacy(conn: sa.Connection) -> tuple[list[str], bool]:
     """Bring a database built before schema revisions to the baseline and stamp it; ([], False) for any other."""
-    baseline = _scripts().get_revision(BASELINE).module.baseline_metadata()
+    baseline = baseline_metadata()
     if not legacy.is_legacy(conn, baseline):
         return [], False
     done, recount = legacy.to_baseline(conn, baseline)
@@ -133,5 +140,10 @@ def write_revision(engine: Engine, message: str) -> Path | None:
     with engine.connect() as conn:
         if not schema_differences(conn):
             return None
-        script = command.revision(alembic_config(conn), message, autogenerate=True, rev_id=_next_revision_id())
+        config = alembic_config(conn)
+        if importlib.util.find_spec("ruff"):  # a dev dependency; autogenerate writes one long line per operation
+            for key, value in (("hooks", "ruff"), ("ruff.type", "exec"), ("ruff.executable", sys.executable),
+                               ("ruff.options", "-m ruff format REVISION_SCRIPT_FILENAME")):
+                config.set_section_option("post_write_hooks", key, value)
+        script = command.revision(config, message, autogenerate=True, rev_id=_next_revision_id())
     return Path(script.path)
