@@ -1,5 +1,6 @@
 """Command line: `python cli.py seed --days 30 --seed 7` builds the embedded demo database;
-`python cli.py upgrade` brings a database built by an earlier version up to date;
+`python cli.py upgrade` runs the schema revisions (queries/migrations) up to this version's;
+`python cli.py revision -m "..."` writes the next one from changes to queries/schema.py;
 `python cli.py import-beds beds.xlsx` / `import-stock stock.csv` set hospital beds / depot stock
 from a department's sheet."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,15 +42,37 @@ def seed_command(args: argparse.Namespace) -> int:
 
 def upgrade_command(args: argparse.Namespace) -> int:
     from queries.engine import make_engine
-    from queries.upgrade import upgrade
+    from queries.upgrade import head_revision, upgrade
     from settings import get_settings
 
     engine = make_engine(args.database_url)
+    where = engine.url.render_as_string(hide_password=True)
     started = time.perf_counter()
     done = upgrade(engine, get_settings().city_code)
     if done:
-        print(f"upgraded {engine.url.render_as_string(hide_password=True)} in {time.perf_counter() - started:.1f} s: "
-              + "; ".join(done))
+        print(f"upgraded {where} in {time.perf_counter() - started:.1f} s: " + "; ".join(done))
+    else:
+        print(f"{where} is current (schema revision {head_revision()})")
+    return 0
+
+
+def revision_command(args: argparse.Namespace) -> int:
+    """Autogenerate the next schema revision against a database at head (a scratch SpatiaLite file by default)."""
+    from queries.engine import make_engine
+    from queries.upgrade import upgrade, write_revision
+    from settings import get_settings
+
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(args.database_url or f"sqlite:///{Path(scratch) / 'head.sqlite'}")
+        if not args.database_url:
+            upgrade(engine, get_settings().city_code)
+        path = write_revision(engine, args.message)
+        engine.dispose()
+    if path is None:
+        print("queries/schema.py and the revisions agree: no revision written")
+        return 0
+    print(f"wrote {path}: read it, add what a comparison cannot know (e.g. recounting derived rows), "
+          "then run `python cli.py upgrade`")
     return 0
 
 
@@ -101,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     upgrade = sub.add_parser("upgrade", help="bring a database built by an earlier version up to date")
     upgrade.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
     upgrade.set_defaults(handler=upgrade_command)
+    revision = sub.add_parser("revision", help="write the next schema revision from changes to queries/schema.py")
+    revision.add_argument("-m", "--message", required=True, help="what the revision changes, e.g. 'reshape roll-ups'")
+    revision.add_argument("--database-url", default=None,
+                          help="compare with this database at head (default: a scratch SpatiaLite file)")
+    revision.set_defaults(handler=revision_command)
     for name, what, columns, source in (
         ("import-beds", "hospital bed counts", "医院编码, 床位类型, 总床位, 占用床位", "市卫健委"),
         ("import-stock", "depot stock", "仓库编码, 物资名称, 数量 [, 储备下限]", "市应急管理局"),

@@ -13,7 +13,7 @@ from demo.city import build_areas
 from demo.facilities import build_assembly_points, build_depots, build_hospitals
 from demo.incidents import generate_incidents, synthetic_contacts
 from queries import loaders, rollups
-from queries.schema import create_schema
+from queries.upgrade import upgrade
 
 Progress = Callable[[str], None]
 
@@ -46,7 +46,7 @@ def build_demo(
     hospitals, beds = build_hospitals(grids, end, rng)
     progress("incidents")
     incidents = generate_incidents(grids, end - timedelta(days=days), end, seed)
-    create_schema(engine)
+    upgrade(engine, areas["code"].iloc[0])  # the tables of this version, stamped at head: nothing left to upgrade
     with engine.begin() as conn:  # one transaction: a failed build leaves the old data intact
         progress("writing")
         loaders.clear_all(conn)

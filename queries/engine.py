@@ -62,7 +62,9 @@ def _prepare_sqlite_connection(dbapi_conn: sqlite3.Connection, record: Connectio
 def _sqlite_begin(conn: sa.Connection) -> None:
     # pysqlite's own transaction handling is off (isolation_level=None), so SQLAlchemy begins;
     # BEGIN IMMEDIATE would serialise readers too, plain BEGIN is enough with one writer path.
-    conn.exec_driver_sql("BEGIN")
+    # A schema change asks for IMMEDIATE (execution option sqlite_immediate): it must hold the write
+    # lock before it reads the schema, or two at once would both read "not yet done".
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
 
 
 @lru_cache(maxsize=8)

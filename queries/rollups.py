@@ -20,7 +20,6 @@ from queries.schema import (
     incident_close_rollup_day,
     incident_rollup,
     incident_rollup_day,
-    indexes_built_after,
 )
 
 # Upper edges (minutes) of the close-time bins: 10-minute steps to 2 h, 30 to 8 h, 2 h to 48 h,
@@ -209,32 +208,3 @@ def rebuild(conn: sa.Connection, city_code: str) -> None:
     _rebuild_daily(conn, incident_rollup, incident_rollup_day, STATUS_KEYS, any_of=("category", "source"))
     _rebuild_daily(conn, incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS)
     _rebuild_daily(conn, incident_close_rollup, incident_close_rollup_day, CLOSE_KEYS, any_of=("category", "source"))
-
-
-def rollups_current(conn: sa.Connection) -> bool:
-    """Whether the database has this version's roll-up tables (daily ones; categories in the close one)."""
-    inspector = sa.inspect(conn)
-    tables = set(inspector.get_table_names())
-    if not {t.name for t in ROLLUP_TABLES} <= tables:
-        return False
-    if "category" not in {c["name"] for c in inspector.get_columns(incident_close_rollup.name)}:
-        return False
-    # the daily tables' key order (area, category, source, day) came with their ANY rows
-    key = inspector.get_pk_constraint(incident_rollup_day.name)["constrained_columns"]
-    return key[:4] == ["area_code", "category", "source", "day"]
-
-
-def upgrade_rollups(engine: sa.Engine, city_code: str) -> bool:
-    """Recreate and recount the roll-ups of a database built by an earlier version; False if current.
-
-    One transaction: a failure leaves the old tables as they were.
-    """
-    with engine.begin() as conn:
-        if rollups_current(conn):
-            return False
-        for table in ROLLUP_TABLES:
-            table.drop(conn, checkfirst=True)
-            table.create(conn)
-        with indexes_built_after(conn, ROLLUP_TABLES):
-            rebuild(conn, city_code)
-    return True

@@ -270,9 +270,21 @@ dataset_info = sa.Table(
 )
 
 
+def fresh_metadata() -> sa.MetaData:
+    """A copy of metadata to create or compare tables with.
+
+    GeoAlchemy2 removes the spatial Index objects from the tables it creates on SpatiaLite: on the shared
+    metadata, a PostGIS database created later in the same process would get no GiST indexes.
+    """
+    copy = sa.MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(copy)
+    return copy
+
+
 def create_schema(engine: Engine) -> None:
-    """Create every table (and spatial index) that is missing."""
-    metadata.create_all(engine)
+    """Create every table (and spatial index) that is missing, with no schema revision (see queries.upgrade)."""
+    fresh_metadata().create_all(engine)
 
 
 @contextmanager

@@ -566,7 +566,7 @@ def test_batched_counts_write_nothing_when_the_block_fails(backend, tmp_path):
 
 def test_one_upgrade_brings_an_older_database_up_to_date(backend, tmp_path):
     engine = make_engine(new_database(backend, tmp_path))
-    create_schema(engine)
+    upgrade.baseline_metadata().create_all(engine)  # what the code before schema revisions built
     areas_ = build_areas(7)
     end = datetime(2026, 3, 1, 12, 30)
     sample = generate_incidents(areas_[areas_["level"] == "grid"].reset_index(drop=True),
@@ -580,8 +580,6 @@ def test_one_upgrade_brings_an_older_database_up_to_date(backend, tmp_path):
             table.drop(conn)
         conn.execute(sa.text("DROP INDEX ix_incident_status_due"))
         conn.execute(sa.text("CREATE INDEX ix_incident_old ON incident (status)"))
-    with engine.connect() as conn:
-        assert not rollups.rollups_current(conn)
     with pytest.raises(DatabaseUnavailable, match="cli.py upgrade"):
         upgrade.require_current(engine)
     done = upgrade.upgrade(engine, CITY)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import pandas as pd
@@ -33,6 +34,10 @@ class Dialect(Protocol):
 
     def analyze(self, conn: sa.Connection) -> None:
         """Refresh the planner's statistics after a bulk load."""
+        ...
+
+    def schema_change(self, conn: sa.Connection) -> AbstractContextManager[None]:
+        """One transaction holding the database's schema-change lock: a second upgrade waits for it."""
         ...
 
 

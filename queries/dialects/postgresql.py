@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -61,3 +63,15 @@ def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]])
     )
     cursor = driver_cursor(conn)
     execute_values(cursor, sql, [tuple(r[c] for c in columns) for r in rows], page_size=len(rows))
+
+
+# pg_advisory_xact_lock key of schema changes (any constant; "CITY" in ASCII).
+SCHEMA_CHANGE_LOCK = 0x43495459
+
+
+@contextmanager
+def schema_change(conn: sa.Connection) -> Iterator[None]:
+    """One transaction that first takes the schema-change advisory lock, released at its end: a second waits."""
+    with conn.begin():
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_CHANGE_LOCK)))
+        yield

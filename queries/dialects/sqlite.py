@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -56,3 +58,11 @@ def clear_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
 def analyze(conn: sa.Connection) -> None:
     """Refresh the planner's statistics (SQLite can otherwise pick a slow index)."""
     conn.exec_driver_sql("ANALYZE")
+
+
+@contextmanager
+def schema_change(conn: sa.Connection) -> Iterator[None]:
+    """One transaction holding the write lock from its BEGIN: a second schema change waits (busy_timeout)."""
+    conn.execution_options(sqlite_immediate=True)
+    with conn.begin():
+        yield

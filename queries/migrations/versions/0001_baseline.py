@@ -1,0 +1,285 @@
+"""Baseline: the schema CityOps had when it took up Alembic (queries/schema.py at commit 6829207), frozen.
+
+Never edit this file: a schema change goes into queries/schema.py and a new revision (`python cli.py revision
+-m "..."`, see README). queries/migrations/legacy.py brings databases built before Alembic to this shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from geoalchemy2 import Geometry
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def _code(name: str, **kw: Any) -> sa.Column[str]:
+    return sa.Column(name, sa.String(15), **kw)
+
+
+def _ancestor_columns() -> list[sa.Column[str]]:
+    """The grid and its ancestors' codes: any roll-up of a point row is then a GROUP BY."""
+    return [
+        _code("grid_code", index=True),
+        _code("community_code", index=True),
+        _code("street_code", index=True),
+        _code("district_code", index=True),
+    ]
+
+
+def _facility_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("lon", sa.Float, nullable=False),
+        sa.Column("lat", sa.Float, nullable=False),
+        sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=True)),
+        *_ancestor_columns(),
+        sa.Column("last_updated", sa.DateTime, nullable=False),
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("synthetic", sa.Boolean, nullable=False, default=False),
+    ]
+
+
+def baseline_metadata() -> sa.MetaData:
+    """Every table and index of the baseline, in a new MetaData (GeoAlchemy2 edits the tables it creates)."""
+    metadata = sa.MetaData()
+    sa.Table(
+        "area",
+        metadata,
+        _code("code", primary_key=True),
+        sa.Column("level", sa.String(10), nullable=False),
+        _code("parent_code", index=True),
+        sa.Column("name", sa.String(64), nullable=False),
+        _code("district_code"),
+        _code("street_code"),
+        _code("community_code"),
+        sa.Column("population", sa.Integer, nullable=False),
+        sa.Column("households", sa.Integer, nullable=False),
+        sa.Column("area_km2", sa.Float, nullable=False),
+        sa.Column("centroid_lon", sa.Float, nullable=False),
+        sa.Column("centroid_lat", sa.Float, nullable=False),
+        sa.Column("synthetic", sa.Boolean, nullable=False),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=4326, spatial_index=True)),
+        # Simplified per level with a coverage-preserving method: what the browser is sent.
+        sa.Column("display_geom", Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)),
+    )
+
+    sa.Table(
+        "assembly_point",
+        metadata,
+        sa.Column("code", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("capacity", sa.Integer, nullable=False),
+        sa.Column("occupancy", sa.Integer, nullable=False, default=0),
+        sa.Column("status", sa.String(10), nullable=False),
+        *_facility_columns(),
+    )
+
+    sa.Table(
+        "supply_depot",
+        metadata,
+        sa.Column("code", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False),
+        *_facility_columns(),
+    )
+
+    sa.Table(
+        "stock",
+        metadata,
+        sa.Column("depot_code", sa.String(32), sa.ForeignKey("supply_depot.code"), primary_key=True),
+        sa.Column("item", sa.String(32), primary_key=True),
+        sa.Column("category", sa.String(32), nullable=False),
+        sa.Column("quantity", sa.Float, nullable=False),
+        sa.Column("unit", sa.String(8), nullable=False),
+        sa.Column("min_level", sa.Float, nullable=False),
+        sa.Column("daily_need_per_1000", sa.Float, nullable=False),
+        sa.Column("last_updated", sa.DateTime, nullable=False),
+    )
+
+    sa.Table(
+        "hospital",
+        metadata,
+        sa.Column("code", sa.String(32), primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("grade", sa.String(16), nullable=False),
+        sa.Column("fever_clinic", sa.Boolean, nullable=False),
+        sa.Column("convertible_beds", sa.Integer, nullable=False),
+        *_facility_columns(),
+    )
+
+    sa.Table(
+        "hospital_beds",
+        metadata,
+        sa.Column("hospital_code", sa.String(32), sa.ForeignKey("hospital.code"), primary_key=True),
+        sa.Column("bed_type", sa.String(16), primary_key=True),
+        sa.Column("total", sa.Integer, nullable=False),
+        sa.Column("occupied", sa.Integer, nullable=False),
+    )
+
+    sa.Table(
+        "incident",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("external_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("idempotency_key", sa.String(128), unique=True),
+        sa.Column("source", sa.String(20), nullable=False),
+        sa.Column("category", sa.String(24), nullable=False),
+        sa.Column("priority", sa.String(10), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("description", sa.String(500)),
+        sa.Column("address", sa.String(200)),
+        sa.Column("lon", sa.Float, nullable=False),
+        sa.Column("lat", sa.Float, nullable=False),
+        _code("grid_code", nullable=False),
+        _code("community_code", nullable=False),
+        _code("street_code", nullable=False),
+        _code("district_code", nullable=False),
+        # Epoch hour of the report: the roll-up bucket, stored so no query computes it.
+        sa.Column("report_hour", sa.Integer, nullable=False),
+        sa.Column("reported_at", sa.DateTime, nullable=False),
+        sa.Column("dispatched_at", sa.DateTime),
+        sa.Column("handling_at", sa.DateTime),
+        sa.Column("resolved_at", sa.DateTime),
+        sa.Column("closed_at", sa.DateTime),
+        sa.Column("voided_at", sa.DateTime),
+        sa.Column("parked_at", sa.DateTime),
+        sa.Column("escalated_at", sa.DateTime),
+        sa.Column("due_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("close_minutes", sa.Integer),
+        # Bin of close_minutes (queries.rollups.CLOSE_BIN_EDGES) and whether it closed by due_at.
+        sa.Column("close_bin", sa.Integer),
+        sa.Column("on_time", sa.Boolean),
+        sa.Column("synthetic", sa.Boolean, nullable=False, default=False),
+        sa.Index("ix_incident_district_time", "district_code", "reported_at"),
+        sa.Index("ix_incident_street_time", "street_code", "reported_at"),
+        sa.Index("ix_incident_community_time", "community_code", "reported_at"),
+        sa.Index("ix_incident_grid_time", "grid_code", "reported_at"),
+        sa.Index("ix_incident_time", "reported_at"),
+        sa.Index("ix_incident_status_due", "status", "due_at"),
+    )
+
+    # Personal data of reporters, kept apart from the incident and never shown unmasked by default.
+    sa.Table(
+        "incident_contact",
+        metadata,
+        sa.Column("incident_id", sa.Integer, sa.ForeignKey("incident.id"), primary_key=True),
+        sa.Column("name", sa.String(64)),
+        sa.Column("phone", sa.String(32)),
+        sa.Column("email", sa.String(128)),
+    )
+
+    # The lifecycle steps taken through the intake service (who-did-what log; the note of the latest
+    # step is the Open311 status_notes detail). Bulk-loaded demo incidents have no steps.
+    sa.Table(
+        "incident_step",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("incident_id", sa.Integer, sa.ForeignKey("incident.id"), nullable=False, index=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("action", sa.String(12), nullable=False),
+        sa.Column("from_status", sa.String(12), nullable=False),
+        sa.Column("to_status", sa.String(12), nullable=False),
+        sa.Column("note", sa.String(500)),
+    )
+
+    # Counts per area (every level), report hour, category, source and current status; maintained in
+    # the transaction of every incident write so dashboards never scan raw incidents for counts.
+    sa.Table(
+        "incident_rollup",
+        metadata,
+        _code("area_code", primary_key=True),
+        sa.Column("hour", sa.Integer, primary_key=True),
+        sa.Column("category", sa.String(24), primary_key=True),
+        sa.Column("source", sa.String(20), primary_key=True),
+        sa.Column("status", sa.String(12), primary_key=True),
+        _code("parent_code"),
+        sa.Column("n", sa.Integer, nullable=False),
+        # Covering (every column a per-child read groups or filters by, and n): PostgreSQL answers from the
+        # index alone instead of visiting a scattered heap page per row (SQLite's WITHOUT ROWID index has them).
+        sa.Index("ix_rollup_by_parent_hour", "parent_code", "hour", "area_code", "category", "source", "status", "n"),
+        sqlite_with_rowid=False,
+    )
+
+    # The same counts per UTC day (epoch hour // 24): a 30-day window reads whole days here and only
+    # its ragged edges from the hourly table. Besides a row per category and source, each (area, day,
+    # status) has a row with category = source = ANY holding their total: unfiltered figures read those
+    # few rows; filtered ones seek their categories and sources (key order: area, category, source, day).
+    sa.Table(
+        "incident_rollup_day",
+        metadata,
+        _code("area_code", primary_key=True),
+        sa.Column("category", sa.String(24), primary_key=True),
+        sa.Column("source", sa.String(20), primary_key=True),
+        sa.Column("day", sa.Integer, primary_key=True),
+        sa.Column("status", sa.String(12), primary_key=True),
+        _code("parent_code"),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Index("ix_rollup_day_parent", "parent_code", "category", "source", "day", "area_code", "status", "n"),
+        sqlite_with_rowid=False,
+    )
+
+    # Closed incidents per area, report hour, category, source, close-time bin and on-time flag:
+    # medians and on-time rates for any scope, window and filter without reading raw incidents.
+    sa.Table(
+        "incident_close_rollup",
+        metadata,
+        _code("area_code", primary_key=True),
+        sa.Column("hour", sa.Integer, primary_key=True),
+        sa.Column("category", sa.String(24), primary_key=True),
+        sa.Column("source", sa.String(20), primary_key=True),
+        sa.Column("close_bin", sa.Integer, primary_key=True),
+        sa.Column("on_time", sa.Boolean, primary_key=True),
+        _code("parent_code"),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Index("ix_close_rollup_by_parent_hour", "parent_code", "hour", "area_code", "close_bin", "on_time",
+                 "category", "source", "n"),
+        sqlite_with_rowid=False,
+    )
+
+    # The close-time bins per UTC day, with ANY rows as in incident_rollup_day.
+    sa.Table(
+        "incident_close_rollup_day",
+        metadata,
+        _code("area_code", primary_key=True),
+        sa.Column("category", sa.String(24), primary_key=True),
+        sa.Column("source", sa.String(20), primary_key=True),
+        sa.Column("day", sa.Integer, primary_key=True),
+        sa.Column("close_bin", sa.Integer, primary_key=True),
+        sa.Column("on_time", sa.Boolean, primary_key=True),
+        _code("parent_code"),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Index("ix_close_rollup_day_by_parent", "parent_code", "category", "source", "day", "area_code", "close_bin",
+                 "on_time", "n"),
+        sqlite_with_rowid=False,
+    )
+
+    sa.Table(
+        "scenario",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(100), nullable=False, unique=True),
+        sa.Column("author", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("overrides", sa.Text, nullable=False),
+    )
+
+    sa.Table(
+        "dataset_info",
+        metadata,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    return metadata
+
+def upgrade() -> None:
+    baseline_metadata().create_all(op.get_bind())
+
+
+def downgrade() -> None:
+    baseline_metadata().drop_all(op.get_bind())
