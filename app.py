@@ -25,6 +25,6 @@ spec = next((spec for spec, candidate in pages.items() if candidate is page), No
 if spec is None or (on_wall and spec is not WALL):
     st.switch_page(pages[WALL if on_wall else HOME], query_params=st.query_params.to_dict())
 elif spec.framed:
-    show_framed(page.run, spec.key, sidebar=spec.sidebar, scoped=spec.scoped)
+    show_framed(page, spec, pages)
 else:
     page.run()

@@ -14,15 +14,15 @@ def _framed_page(key: str) -> None:  # pragma: no cover - AppTest runs its sourc
 
     from settings import PROJECT_ROOT
     from ui.frame import show_framed
-    from ui.router import page_spec
+    from ui.router import PAGES, page_spec
 
-    spec = page_spec(key)
-    page = st.navigation([st.Page(str(PROJECT_ROOT / spec.path), default=True)], position="hidden")
-    show_framed(page.run, spec.key, sidebar=spec.sidebar, scoped=spec.scoped)
+    pages = {spec: st.Page(str(PROJECT_ROOT / spec.path), url_path=spec.key, default=spec.key == key) for spec in PAGES}
+    page = st.navigation(list(pages.values()), position="hidden")
+    show_framed(page, page_spec(key), pages)
 
 
 def page_app(page: str, *, timeout: float = 60, **params: str) -> AppTest:
-    """pages/<page>.py in app.py's frame, as its only page, with these URL params; not yet run.
+    """pages/<page>.py in app.py's frame, as the default page, with these URL params; not yet run.
 
     Not app.py switched to the page: after a button's st.rerun() AppTest runs the default page again
     (a browser stays on the page), so a test that clicks would look at the overview."""

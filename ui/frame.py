@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Mapping
 from contextvars import ContextVar
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from errors import CityOpsError, DatabaseUnavailable, UnknownArea
 from settings import get_settings
 from ui import data
 from ui.i18n import t
-from ui.router import PAGES, WALL, run_inside_app_router
+from ui.router import WALL, PageSpec, run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
 
 log = logging.getLogger("cityops.ui")
@@ -59,12 +60,12 @@ def _url_radio(label: str, options: list[str], field: str, state: ViewState, **k
              args=(key, field, value, state), **kwargs)
 
 
-def _page_links(state: ViewState) -> None:
+def _page_links(state: ViewState, links: Mapping[PageSpec, StreamlitPage]) -> None:
     """The pages, each link carrying the whole view (scope, window, filters, layers, language)."""
     params = url_params(state)
     with st.sidebar:
-        for spec in PAGES:
-            st.page_link(spec.path, label=t(spec.key), query_params=params | ({"wall": "1"} if spec is WALL else {}))
+        for spec, page in links.items():
+            st.page_link(page, label=t(spec.key), query_params=params | ({"wall": "1"} if spec is WALL else {}))
         st.divider()
 
 
@@ -105,22 +106,24 @@ def current_view() -> ViewState:
     return state
 
 
-def show_framed(run_page: Callable[[], None], title_key: str, *, sidebar: bool = True, scoped: bool = True) -> None:
-    """Draw the frame (sidebar, title, URL problems, breadcrumbs) and the page inside it; a domain error
-    becomes a message, never a traceback. A page that is not about a scope (scoped=False) has no breadcrumbs."""
+def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
+    """Draw the frame (page links, sidebar, title, URL problems, breadcrumbs) and the page inside it; a domain
+    error becomes a message, never a traceback. A page that is not about a scope (not spec.scoped) has no
+    breadcrumbs, one without spec.sidebar no scope picker."""
+    title_key = spec.key
     try:
         state = _resolved_state()
-        _page_links(state)
-        if sidebar:
+        _page_links(state, links)
+        if spec.sidebar:
             _sidebar(state)
         st.title(t(title_key))
         if url_problems():
             st.warning(t("bad_url") + "; ".join(url_problems()))
-        if scoped:
+        if spec.scoped:
             breadcrumbs(state)
         token = _FRAMED_VIEW.set(state)
         try:
-            run_page()
+            page.run()
         finally:
             _FRAMED_VIEW.reset(token)
     except DatabaseUnavailable as exc:
