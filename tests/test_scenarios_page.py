@@ -17,15 +17,18 @@ from queries.areas import area_geometries, children_of
 from queries.facilities import assembly_points_in_scope
 from scenario_model import Overrides
 from settings import get_settings
-from tests.support import demo_engine
+from tests.support import SMALL_DAYS, discard
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "scenarios.py")
 DISTRICT = "330212"
 
 
-@pytest.fixture(scope="module")
-def writable(tmp_path_factory):
-    return demo_engine("sqlite", tmp_path_factory.mktemp("scenario-page"), days=0.1)
+@pytest.fixture
+def writable(demo_templates, tmp_path) -> Iterator:
+    """A fresh copy of the small demo city on SpatiaLite for each test (the page saves scenarios)."""
+    engine = demo_templates.copy("sqlite", tmp_path, days=SMALL_DAYS)
+    yield engine
+    discard(engine)
 
 
 @pytest.fixture
