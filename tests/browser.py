@@ -26,7 +26,6 @@ import math
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from shapely.geometry import Point, Polygon
 from sqlalchemy.engine import Engine
 
 from queries.engine import make_engine
+from tests.support import copy_sqlite
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -138,13 +138,6 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, 9)
         process.wait(timeout=10)
-
-
-def copy_sqlite(source: str, target: Path) -> Path:
-    """A consistent copy of a SQLite file (WAL content included), via SQLite's backup API."""
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
 
 
 def wait_idle(page: Page, timeout: float = 60_000) -> None:

@@ -1,25 +1,34 @@
-"""Shared fixtures: one demo database per backend per session (read-only tests share it)."""
+"""Shared fixtures: each demo database built once per session, then copied (read-only tests share one copy)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from sqlalchemy.engine import Engine
 
 from settings import get_settings
 from tests.browser import chromium, dashboard, dashboard_page  # noqa: F401 - fixtures, one per session
-from tests.support import BACKENDS, demo_engine
+from tests.support import BACKENDS, SMALL_DAYS, DemoTemplates, discard
 
 get_settings()  # exports SPATIALITE_LIBRARY_PATH before any engine connects
 
 
 @pytest.fixture(scope="session")
-def demo_engines(tmp_path_factory):
-    """Lazily built demo databases keyed by backend (built on first use)."""
-    built = {}
+def demo_templates(tmp_path_factory) -> DemoTemplates:
+    """The session's demo cities, each built on first use: `demo_templates.copy(backend, folder, days=...)`."""
+    return DemoTemplates(tmp_path_factory.mktemp("templates"))
 
-    def get(backend: str):
-        if backend not in built:
-            built[backend] = demo_engine(backend, tmp_path_factory.mktemp(backend))
-        return built[backend]
+
+@pytest.fixture(scope="session")
+def demo_engines(demo_templates, tmp_path_factory):
+    """Lazily made read-only demo databases (two days of incidents) keyed by backend."""
+    shared = {}
+
+    def get(backend: str) -> Engine:
+        if backend not in shared:
+            shared[backend] = demo_templates.copy(backend, tmp_path_factory.mktemp(backend))
+        return shared[backend]
 
     return get
 
@@ -32,5 +41,13 @@ def engine(request, demo_engines):
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
-    """Backend name, for tests that build their own (writable) database."""
+    """Backend name, for tests that make their own database."""
     return request.param
+
+
+@pytest.fixture
+def writable(backend, demo_templates, tmp_path) -> Iterator[Engine]:
+    """A fresh copy of the small demo city for one test that writes, on SpatiaLite and on PostGIS."""
+    engine = demo_templates.copy(backend, tmp_path, days=SMALL_DAYS)
+    yield engine
+    discard(engine)

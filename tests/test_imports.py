@@ -21,19 +21,9 @@ from imports.tables import read_table
 from queries import facilities
 from settings import get_settings
 from tests.apps import page_app
-from tests.support import demo_engine
 from ui import sheet_import
 
 HEADER = ["医院编码", "床位类型", "总床位", "占用床位"]
-_built: dict[str, sa.Engine] = {}
-
-
-@pytest.fixture
-def writable(backend, tmp_path_factory) -> sa.Engine:
-    """A small demo database of this module's own (the imports change it), one per backend."""
-    if backend not in _built:
-        _built[backend] = demo_engine(backend, tmp_path_factory.mktemp(f"imports-{backend}"), days=0.02)
-    return _built[backend]
 
 
 def snapshot(engine: sa.Engine) -> dict[str, pd.DataFrame]:

@@ -23,7 +23,7 @@ from queries.areas import area_geometries
 from queries.intake import rollup_drift
 from queries.schema import incident, incident_contact, incident_rollup, incident_step
 from settings import PROJECT_ROOT, get_settings
-from tests.support import BACKENDS, demo_engine
+from tests.support import BACKENDS, discard
 from vocab import CATEGORIES, CATEGORY_CODES, CLOSED_STATUSES, TRANSITIONS
 
 CITY = get_settings().city_code
@@ -40,10 +40,12 @@ class Live:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def live(request, tmp_path_factory):
-    """A fresh demo database (1 day of incidents) and the service on a free port in front of it."""
+def live(request, demo_templates, tmp_path_factory):
+    """A fresh copy of the demo city with one day of incidents and the service on a free port in front of it.
+
+    Module-wide: the tests run in order and the last one checks the roll-ups after all their writes."""
     folder = tmp_path_factory.mktemp(f"intake-{request.param}")
-    engine = demo_engine(request.param, folder, days=1)
+    engine = demo_templates.copy(request.param, folder, days=1)  # the list test counts over a whole day
     grids = area_geometries(engine, CITY, "grid")
     sample = grids.sample(40, random_state=3).geometry.representative_point()
     points = [(p.x, p.y) for p in sample]
@@ -53,6 +55,7 @@ def live(request, tmp_path_factory):
         httpx.Client(base_url=service.url, timeout=30) as client,
     ):
         yield Live(request.param, engine, service, client, points)
+    discard(engine)
     log = (folder / "service.log").read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
 

@@ -15,7 +15,6 @@ from queries.areas import area_geometries
 from queries.intake import rollup_drift
 from queries.schema import incident, incident_rollup
 from settings import get_settings
-from tests.support import demo_engine
 
 CITY = get_settings().city_code
 URL = "/open311/v2/requests.json"
@@ -71,8 +70,8 @@ def _race(burst: Burst, key: str, urls: tuple[str, str]) -> list[httpx.Response]
         return list(pool.map(lambda base: httpx.post(f"{base}{URL}", json=body, headers=headers, timeout=30), urls))
 
 
-def test_kill_9_mid_burst_and_racing_writers_lose_and_double_nothing(backend, tmp_path):
-    engine = demo_engine(backend, tmp_path, days=0.05)
+def test_kill_9_mid_burst_and_racing_writers_lose_and_double_nothing(writable, tmp_path):
+    engine = writable
     url = engine.url.render_as_string(hide_password=False)
     grids = area_geometries(engine, CITY, "grid").sample(50, random_state=1)
     points = [(p.x, p.y) for p in grids.geometry.representative_point()]

@@ -525,12 +525,11 @@ def test_rebuild_reproduces_the_maintained_rollups(backend, tmp_path, batched):
     assert rebuilt["incident_close_rollup"]["n"].sum() == 5 * (rows["status"] == "closed").sum() > 0
 
 
-def test_seeding_again_replaces_the_demo_city(backend, tmp_path):
-    """A second seed on the same database (PostGIS keeps id sequences across a DELETE) starts the
+def test_seeding_again_replaces_the_demo_city(writable):
+    """A second seed on a seeded database (PostGIS keeps id sequences across a DELETE) starts the
     incident ids at 1 again, links every contact to its hotline call, rebuilds the deferred
     indexes and leaves roll-ups equal to a recount."""
-    engine = make_engine(new_database(backend, tmp_path))
-    build_demo(engine, days=0.05, seed=7)
+    engine = writable  # a copy of a seeded demo city (seed 7)
     counts = build_demo(engine, days=0.05, seed=8)
     with engine.connect() as conn:
         ids = conn.execute(sa.text("SELECT min(id), max(id), count(*) FROM incident")).one()

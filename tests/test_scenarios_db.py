@@ -20,7 +20,6 @@ from queries.incidents import Window, incident_counts_by
 from queries.schema import metadata
 from scenario_model import Overrides
 from settings import get_settings
-from tests.support import BACKENDS, demo_engine
 
 CITY = get_settings().city_code
 WALK = 1000.0
@@ -89,12 +88,6 @@ def test_incident_counts_per_community_add_up_to_the_scope_counts(engine, level)
     theirs = incident_counts_by(engine, scope, "category", window=window).set_index("category")["incidents"]
     assert mine.sum() > 0
     assert mine.sort_index().astype(int).to_dict() == theirs.sort_index().to_dict()
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def writable(request, tmp_path_factory):
-    """A fresh small demo city this module may write to."""
-    return demo_engine(request.param, tmp_path_factory.mktemp(f"scen-{request.param}"), days=0.1)
 
 
 def _dump_hashes(engine) -> dict[str, str]:

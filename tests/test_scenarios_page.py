@@ -17,14 +17,17 @@ from queries.facilities import assembly_points_in_scope
 from scenario_model import Overrides
 from settings import get_settings
 from tests.apps import page_app
-from tests.support import demo_engine
+from tests.support import SMALL_DAYS, discard
 
 DISTRICT = "330212"
 
 
-@pytest.fixture(scope="module")
-def writable(tmp_path_factory):
-    return demo_engine("sqlite", tmp_path_factory.mktemp("scenario-page"), days=0.1)
+@pytest.fixture
+def writable(demo_templates, tmp_path) -> Iterator:
+    """A fresh copy of the small demo city on SpatiaLite for each test (the page saves scenarios)."""
+    engine = demo_templates.copy("sqlite", tmp_path, days=SMALL_DAYS)
+    yield engine
+    discard(engine)
 
 
 @pytest.fixture
