@@ -7,11 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from settings import get_settings
 from tests.browser import chromium, dashboard, dashboard_page  # noqa: F401 - fixtures, one per session
 from tests.support import BACKENDS, SMALL_DAYS, DemoTemplates, discard
-
-get_settings()  # exports SPATIALITE_LIBRARY_PATH before any engine connects
 
 
 @pytest.fixture(scope="session")
