@@ -11,7 +11,7 @@ from exports.labels import text
 from exports.provenance import Provenance
 from formats import text_em
 from geo.charts import FONT
-from geo.layers import class_breaks, class_index, legend_entries
+from geo.layers import class_breaks, class_index, class_labels, legend_entries
 from geo.print_map import label_points, ring_paths, scale_bar, true_scale_extent
 from queries.areas import children_of
 from queries.incidents import NO_FILTERS, Filters, Window, incident_counts_by_child
@@ -34,16 +34,6 @@ def scope_map_areas(
     merged = areas.merge(counts[["code", "incidents", "per_10k"]], on="code", how="left")
     merged[["incidents", "per_10k"]] = merged[["incidents", "per_10k"]].fillna(0)
     return merged
-
-
-def class_labels(breaks: list[float]) -> list[str]:
-    """Legend text per class of whole counts: the first class holds 0..b0, class i (b[i-1], b[i]]."""
-    labels, lower = [], 0
-    for i, upper in enumerate(int(b) for b in breaks):
-        first = lower if i == 0 else lower + 1
-        labels.append(f"{first:,}" if first >= upper else f"{first:,} – {upper:,}")
-        lower = upper
-    return labels
 
 
 def _class_traces(areas: gpd.GeoDataFrame) -> list[go.Scatter]:

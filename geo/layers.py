@@ -23,6 +23,7 @@ HOSPITALS_LAYER = "hospitals"
 RECENT_LAYER = "recent"
 
 # ColorBrewer YlOrRd, five classes: light = few incidents, dark red = many.
+ZERO_COLOR = (229, 231, 235)  # a light neutral grey: no incidents, not a low count
 SEQUENTIAL = [(255, 255, 178), (254, 204, 92), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
 STATUS_COLORS = {"open": (34, 197, 94), "full": (245, 158, 11), "closed": (120, 120, 120)}
 NO_BASEMAP = "__MAP_STYLE__"
@@ -30,14 +31,16 @@ COORDINATE_PRECISION = 1e-5  # about a metre: enough for a screen, a third of th
 
 
 def class_breaks(values: pd.Series, classes: int = 5) -> list[float]:
-    """Upper bounds of up to `classes` quantile classes, rounded to readable numbers."""
+    """Upper bounds of the classes: 0 first (zero is a class of its own, drawn as nothing happened), then up
+    to `classes` quantile classes of the positive values, rounded to readable numbers."""
     clean = pd.to_numeric(values, errors="coerce").dropna()
-    if clean.empty or clean.max() <= 0:
+    positive = clean[clean > 0]
+    if positive.empty:
         return [0.0]
-    raw = np.quantile(clean, np.linspace(0, 1, classes + 1)[1:])
+    raw = np.quantile(positive, np.linspace(0, 1, classes + 1)[1:])
     rounded = [_nice(v) for v in raw]
-    rounded[-1] = max(rounded[-1], float(clean.max()))
-    return sorted(set(rounded))
+    rounded[-1] = max(rounded[-1], float(positive.max()))
+    return [0.0, *sorted(set(rounded))]
 
 
 def _nice(value: float) -> float:
@@ -53,21 +56,35 @@ def class_index(values: pd.Series | Sequence[float], breaks: list[float]) -> np.
     return np.minimum(np.searchsorted(np.array(breaks), numbers, side="left"), max(len(breaks) - 1, 0))
 
 
+def class_palette(breaks: list[float]) -> list[tuple[int, int, int]]:
+    """One colour per class: zero in a neutral grey, the others spread over the ramp from its lightest end,
+    so that few classes are light-to-dark too (not the ramp's dark end alone)."""
+    zero = breaks[:1] == [0.0]
+    shaded = len(breaks) - zero
+    steps = np.round(np.linspace(0, len(SEQUENTIAL) - 1, shaded)).astype(int) if shaded > 1 else [0] * shaded
+    return [ZERO_COLOR] * zero + [SEQUENTIAL[i] for i in steps]
+
+
 def class_colors(values: pd.Series, breaks: list[float]) -> list[list[int]]:
     """The colour of each value's class (RGBA)."""
-    index = class_index(values, breaks)
-    palette = SEQUENTIAL[-len(breaks):] if len(breaks) <= len(SEQUENTIAL) else SEQUENTIAL
-    return [[*palette[min(i, len(palette) - 1)], 190] for i in index]
+    palette = class_palette(breaks)
+    return [[*palette[i], 190] for i in class_index(values, breaks)]
+
+
+def class_labels(breaks: list[float]) -> list[str]:
+    """Legend text per class of whole counts: the first class holds 0..b0, class i (b[i-1], b[i]]; the
+    ranges never overlap."""
+    labels, lower = [], 0
+    for i, upper in enumerate(int(b) for b in breaks):
+        first = lower if i == 0 else lower + 1
+        labels.append(f"{first:,}" if first >= upper else f"{first:,} – {upper:,}")
+        lower = upper
+    return labels
 
 
 def legend_entries(breaks: list[float]) -> list[tuple[str, tuple[int, int, int]]]:
-    """(range label, colour) per class, for the legend drawn beside the map."""
-    palette = SEQUENTIAL[-len(breaks):]
-    lower, entries = 0.0, []
-    for upper, color in zip(breaks, palette, strict=True):
-        entries.append((f"{lower:,.0f} – {upper:,.0f}", color))
-        lower = upper
-    return entries
+    """(range label, colour) per class, for the legend drawn beside the map, lightest first."""
+    return list(zip(class_labels(breaks), class_palette(breaks), strict=True))
 
 
 def _features(frame: gpd.GeoDataFrame, properties: list[str]) -> GeoJSON:

@@ -109,3 +109,29 @@ def test_text_width_counts_a_chinese_character_as_one_em_and_latin_as_less():
     assert text_em("宁波市") == 3
     assert text_em("Ningbo", latin=0.5) == 3
     assert text_em("鄞州 Yinzhou", latin=0.5) == 2 + 0.5 * 8
+
+
+def _lightness(color: tuple[int, int, int]) -> float:
+    red, green, blue = color
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_zero_incidents_everywhere_is_one_grey_class_labelled_zero():
+    values = pd.Series([0, 0, 0])
+    breaks = layers.class_breaks(values)
+    assert layers.legend_entries(breaks) == [("0", layers.ZERO_COLOR)]
+    assert {tuple(c[:3]) for c in layers.class_colors(values, breaks)} == {layers.ZERO_COLOR}
+
+
+@pytest.mark.parametrize("values", [[0, 1, 1, 2], [0, 3, 7, 12, 40, 95, 180], [5, 5, 6], [0, 16, 20, 20]])
+def test_classes_are_distinct_ordered_from_the_lightest_and_never_overlap(values):
+    breaks = layers.class_breaks(pd.Series(values))
+    labels, colors = zip(*layers.legend_entries(breaks), strict=True)
+    assert len(set(labels)) == len(labels) and len(set(colors)) == len(colors)
+    ranges = [tuple(int(n.replace(",", "")) for n in label.split(" – ")) for label in labels]
+    assert all(high[0] > low[-1] for low, high in zip(ranges, ranges[1:], strict=False))  # no shared number
+    shaded = [c for c in colors if c != layers.ZERO_COLOR]
+    assert shaded[0] == layers.SEQUENTIAL[0]  # the lowest count is the lightest colour of the ramp
+    assert [_lightness(c) for c in shaded] == sorted((_lightness(c) for c in shaded), reverse=True)
+    zero_class = [c for v, c in zip(values, layers.class_colors(pd.Series(values), breaks), strict=True) if v == 0]
+    assert all(tuple(c[:3]) == layers.ZERO_COLOR for c in zero_class)
