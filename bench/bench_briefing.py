@@ -21,16 +21,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from bench.results_file import write_section  # noqa: E402
-from clock import epoch_hour, hour_start  # noqa: E402
-from exports.briefing import build_pack  # noqa: E402
-from exports.figures import close_browser  # noqa: E402
-from exports.provenance import ExportView  # noqa: E402
-from queries.engine import make_engine  # noqa: E402
-from queries.incidents import Window, latest_incidents  # noqa: E402
-from settings import get_settings  # noqa: E402
+from bench.results_file import write_section
+from clock import epoch_hour, hour_start
+from exports.briefing import build_pack
+from exports.figures import close_browser
+from exports.provenance import ExportView
+from queries.engine import make_engine
+from queries.incidents import Window, latest_incidents
+from settings import get_settings
 
 BUDGET_S = 20.0
 NAME = "bench_briefing"  # its section of bench/results.md

@@ -30,17 +30,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+import httpx
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, sync_playwright
 
-from bench.bench_dashboard import watch  # noqa: E402
-from bench.results_file import write_section  # noqa: E402
-from intake.process import ServiceProcess  # noqa: E402
-from settings import DEFAULT_SQLITE_PATH, get_settings  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, open_page, serve_dashboard  # noqa: E402
-from ui.data import LIVE_TTL  # noqa: E402
-from ui.i18n import LABELS  # noqa: E402
+from bench.bench_dashboard import watch
+from bench.results_file import write_section
+from intake.process import ServiceProcess
+from settings import DEFAULT_SQLITE_PATH, get_settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, open_page, serve_dashboard
+from ui.data import LIVE_TTL
+from ui.i18n import LABELS
 
 BUDGET_S = 5.0
 WALL_TICK_BUDGET = 100_000  # bytes per live refresh of one wall (DESIGN.md)
