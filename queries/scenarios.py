@@ -113,11 +113,6 @@ def delete_scenario(engine: Engine, name: str) -> bool:
         return conn.execute(scenario.delete().where(scenario.c.name == name.strip())).rowcount > 0
 
 
-def _prefix(scope: Scope) -> str:
-    # every code under the city starts with the city's first four digits
-    return scope.code[:4] if scope.level == "city" else scope.code
-
-
 def _in_scope(rows: pd.DataFrame, scope: Scope) -> pd.Series:
     """Whether each facility row lies inside the scope, by its ancestor codes (queries.scope.inside)."""
     if scope.level == "city":
@@ -132,7 +127,7 @@ def _incidents(conn, scope: Scope, areas: pd.DataFrame, window: Window | None) -
                              "n": pd.Series(dtype=float)})
     streets = list(areas.loc[areas["level"] == "street", "code"]) or [scope.code[:9]]
     counts = frame(conn, rollup_sum(STATUS_ROLLUP, ["area_code", "category"], ("parent_code", streets), window))
-    counts = counts[counts["area_code"].str.startswith(_prefix(scope))]  # a community scope: only itself
+    counts = counts[counts["area_code"].str.startswith(scope.prefix)]  # a community scope: only itself
     return counts.rename(columns={"area_code": "community_code"}).astype({"n": float}).reset_index(drop=True)
 
 

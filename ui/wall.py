@@ -16,6 +16,7 @@ import pydeck as pdk
 import streamlit as st
 
 from clock import now_utc, to_local
+from codes import is_area_code
 from errors import InvalidInput, UnknownArea
 from geo import layers as build
 from geo.layers import CompactDeck
@@ -64,7 +65,7 @@ class WallConfig:
 
 def _codes(raw: str | None) -> tuple[str, ...]:
     codes = tuple(c.strip() for c in (raw or "").split(",") if c.strip())
-    return tuple(c for c in codes if c.isdigit() and len(c) in (6, 9, 12, 15))
+    return tuple(c for c in codes if is_area_code(c))
 
 
 def wall_config(params: Mapping[str, str], settings: Settings) -> WallConfig:
