@@ -7,7 +7,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
@@ -15,14 +15,14 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from clock import now_utc, to_local
+from clock import now_utc, recent_since, to_local
 from codes import is_area_code
 from errors import InvalidInput, UnknownArea
 from geo import layers as build
 from geo.layers import CompactDeck
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from queries.incidents import NO_FILTERS
-from settings import Settings
+from settings import Settings, get_settings
 from ui import data
 from ui.i18n import current_language, t, term
 from ui.state import ViewState
@@ -32,7 +32,6 @@ log = logging.getLogger("cityops.wall")
 
 PROFILES = ("picker", "window")
 MIN_ROTATION = 5  # seconds: the settings' own floor, also applied to ?rotate=
-RECENT_MINUTES = 10  # incidents this recent pulse on the map
 TOP_CATEGORIES = 6
 DEFAULT_VIEWPORT = (1920, 1080)
 # Share of the viewport the map panel takes (see WALL_CSS: column widths and the map height).
@@ -106,8 +105,7 @@ def load_figures(code: str, window_key: str) -> Figures:
     children = data.children(code).merge(counts[["code", "incidents"]], on="code", how="left")
     children["incidents"] = children["incidents"].fillna(0).astype(int)
     stock = data.stock(code)
-    # A minute-aligned start keeps the cache key stable between refreshes.
-    since = (now_utc() - timedelta(minutes=RECENT_MINUTES)).replace(second=0, microsecond=0)
+    since = recent_since()
     return Figures(
         code=code, name=scope.name, window=window_key,
         totals=data.totals(code, window, NO_FILTERS),
@@ -215,7 +213,7 @@ def kpi_panel(figures: Figures) -> str:
     overdue = totals["overdue"]
     return _column([
         _tile("incidents", incidents_label(figures.window), fmt_int(totals["incidents"]), totals["incidents"],
-              t("wall_recent").format(minutes=RECENT_MINUTES, count=recent), "wall-primary"),
+              t("wall_recent").format(minutes=get_settings().recent_minutes, count=recent), "wall-primary"),
         _tile("open", t("open"), fmt_int(totals["open"]), totals["open"]),
         _tile("overdue", t("overdue"), fmt_int(overdue), overdue, css="wall-alert" if overdue else ""),
         _tile("disposal_rate", t("disposal_rate"), fmt_pct(totals["disposal_rate"]),
@@ -290,7 +288,7 @@ def legend_panel(breaks: list[float]) -> str:
     swatches = "".join(f'<span class="wall-swatch"><i style="background:rgb{color}"></i>{_e(label)}</span>'
                        for label, color in build.legend_entries(breaks))
     recent = (f'<span class="wall-swatch"><i class="wall-recent-dot"></i>'
-              f'{_e(t("wall_recent_legend").format(minutes=RECENT_MINUTES))}</span>')
+              f'{_e(t("wall_recent_legend").format(minutes=get_settings().recent_minutes))}</span>')
     return f'<div class="wall-legend"><b>{_e(t("legend_incidents"))}</b>{swatches}{recent}</div>'
 
 
