@@ -26,7 +26,7 @@ from queries.schema import (
 )
 from queries.scope import LEVEL_COLUMN, Scope
 from scenario_model import BaselineFacts, Overrides, parse_overrides
-from vocab import BED_TYPES
+from vocab import BED_TYPE_CODES
 
 NAME_MAX, AUTHOR_MAX = 100, 64
 AREA_FIELDS = ("code", "name", "level", "parent_code", "population", "centroid_lon", "centroid_lat")
@@ -34,7 +34,7 @@ ASSEMBLY_FIELDS = ("code", "name", "kind", "capacity", "occupancy", "status", "l
 
 
 def _hospital_fields() -> list[str]:
-    beds = [f"{t.code}_{measure}" for t in BED_TYPES for measure in ("total", "occupied")]
+    beds = [f"{bed}_{measure}" for bed in BED_TYPE_CODES for measure in ("total", "occupied")]
     return ["code", "name", "lon", "lat", "grid_code", *beds]
 
 
