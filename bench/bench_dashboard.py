@@ -37,6 +37,7 @@ from bench.results_file import write_section
 from geo.layers import view_for_bounds
 from queries import areas, facilities
 from queries.engine import make_engine
+from settings import get_settings
 from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -48,7 +49,7 @@ from tests.browser import (
     wait_idle,
 )
 
-CITY, DISTRICT = "330200", "330212"
+CITY, DISTRICT = get_settings().city_code, "330212"
 ALL_LAYERS = "grids,assembly,depots,hospitals,recent"
 BYTES_BUDGET = 2_000_000
 LATENCY_BUDGET_S = 1.5

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from clock import local_zone
 from geo.sampling import points_in_polygons
 from vocab import DUE_HOURS
 
@@ -33,7 +34,6 @@ PRIORITY_MIX = {"routine": 0.90, "urgent": 0.085, "critical": 0.015}
 HANDLING_MEDIAN_HOURS = {"routine": 2.5, "urgent": 1.2, "critical": 0.6}
 SIDE_STATE_SHARE = {"voided": 0.002, "parked": 0.0004, "escalated": 0.0003}
 HOTSPOT_SHARE, HOTSPOT_BOOST = 0.03, 6.0
-UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving
 
 
 # Mean hours of a lifecycle step after the one before it (exponential delays); the resolve step
@@ -53,7 +53,7 @@ def draw(mix: dict, count: int, rng) -> np.ndarray:
 def _report_times(start: datetime, end: datetime, rng) -> np.ndarray:
     """Poisson arrivals with the daily rhythm between start and end (naive UTC), sorted."""
     hours = pd.date_range(start.replace(minute=0, second=0, microsecond=0), end, freq="h")
-    local_hour = (hours.hour + UTC_OFFSET_HOURS) % 24
+    local_hour = hours.tz_localize("UTC").tz_convert(local_zone()).hour
     rate = EVENTS_PER_DAY * HOURLY_RHYTHM[local_hour] / HOURLY_RHYTHM.sum()
     counts = rng.poisson(rate)
     base = np.repeat(hours.values, counts)
