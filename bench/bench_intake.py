@@ -37,7 +37,7 @@ from settings import get_settings
 
 NAME = "bench_intake"  # its section of bench/results.md
 POSTGRES_ENV = "CITYOPS_TEST_POSTGRES_URL"
-BUDGET = 500.0  # events/s on SpatiaLite (DESIGN.md)
+BUDGET = 500.0  # events/s on SpatiaLite (bench/README.md)
 
 
 def _client(port: int, bodies: list[bytes], keys: list[str], threads: int, out) -> None:

@@ -43,7 +43,7 @@ from ui.data import LIVE_TTL
 from ui.i18n import LABELS
 
 BUDGET_S = 5.0
-WALL_TICK_BUDGET = 100_000  # bytes per live refresh of one wall (DESIGN.md)
+WALL_TICK_BUDGET = 100_000  # bytes per live refresh of one wall (bench/README.md)
 CITY = get_settings().city_code
 # Points well inside Ningbo's urban districts (WGS84), where a grid cell is sure to be found.
 POINTS = [(29.8683, 121.5440), (29.8890, 121.5560), (29.8570, 121.5230), (29.8360, 121.5600)]
