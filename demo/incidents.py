@@ -9,7 +9,7 @@ import pandas as pd
 
 from clock import local_zone
 from geo.sampling import points_in_polygons
-from vocab import DUE_HOURS
+from vocab import DUE_HOURS, STATUS_TIME_COLUMN
 
 EVENTS_PER_DAY = 10_700  # Ningbo handled 3.9 million governance events in 2019
 
@@ -117,7 +117,7 @@ def _status(steps: dict, n: int) -> np.ndarray:
     order = ["dispatched", "handling", "parked", "escalated", "resolved", "closed", "voided"]
     latest = np.full(n, np.datetime64("1970-01-01"), dtype="datetime64[ns]")
     for state in order:
-        at = steps[f"{state}_at"]
+        at = steps[STATUS_TIME_COLUMN[state]]
         later = ~np.isnat(at) & (at >= latest)
         status[later], latest[later] = state, at[later]
     return status

@@ -71,10 +71,6 @@ def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts=None)
         dialect.bulk_insert(conn, incident_contact, contacts)
 
 
-def next_incident_id(conn: sa.Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(incident.c.id), 0))).scalar()) + 1
-
-
 def write_dataset_info(conn: sa.Connection, info: dict[str, str]) -> None:
     dialect = for_connection(conn)
     for key, value in info.items():
