@@ -39,5 +39,7 @@ def local_day_start_utc(moment: datetime | None = None) -> datetime:
     return midnight.astimezone(UTC).replace(tzinfo=None)
 
 
-def hours_ago(hours: float, moment: datetime | None = None) -> datetime:
-    return (moment or now_utc()) - timedelta(hours=hours)
+def recent_since() -> datetime:
+    """Start of the 'recent incidents' window (settings.recent_minutes), rounded down to the minute: a
+    start that stays the same between refreshes keeps the cache key stable."""
+    return (now_utc() - timedelta(minutes=get_settings().recent_minutes)).replace(second=0, microsecond=0)

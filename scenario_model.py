@@ -18,10 +18,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from errors import InvalidInput
-from vocab import ASSEMBLY_KINDS, BED_TYPES, CATEGORY_CODES
+from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 ASSEMBLY_KIND_CODES = tuple(t.code for t in ASSEMBLY_KINDS)
-BED_TYPE_CODES = tuple(t.code for t in BED_TYPES)
 FACTS_KEY = "facts"
 
 Name = Annotated[str, Field(min_length=1, max_length=64)]

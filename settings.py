@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # 3 s: with the 2 s cache below it, a new incident shows within about 5 s (bench/bench_live.py).
     live_refresh_seconds: int = Field(default=3, ge=2, description="Live panel refresh period (seconds).")
     map_refresh_seconds: int = Field(default=10, ge=2, description="Live map refresh period (seconds).")
+    recent_minutes: int = Field(
+        default=15, ge=1, description="Incidents reported this many minutes ago or less are highlighted as "
+        "recent on the map and the wall.",
+    )
     wall_rotation_seconds: int = Field(default=30, ge=5, description="Wall playlist period.")
     wall_playlist: str = Field(
         default="330200,330212,330203,330205,330206,330211",

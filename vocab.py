@@ -131,6 +131,7 @@ BED_TYPES = (
     Term("emergency", "急诊", "Emergency department"),
     Term("isolation", "负压隔离", "Negative-pressure isolation"),
 )
+BED_TYPE_CODES = tuple(t.code for t in BED_TYPES)
 
 
 def label(terms: tuple[Term, ...], code: str, lang: str = "zh") -> str:

@@ -21,22 +21,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from bench.results_file import write_section  # noqa: E402
-from clock import epoch_hour, hour_start  # noqa: E402
-from exports.briefing import build_pack  # noqa: E402
-from exports.figures import close_browser  # noqa: E402
-from exports.provenance import ExportView  # noqa: E402
-from queries.engine import make_engine  # noqa: E402
-from queries.incidents import Window, latest_incidents  # noqa: E402
-from settings import get_settings  # noqa: E402
+from bench.results_file import write_section
+from clock import epoch_hour, hour_start
+from exports.briefing import build_pack
+from exports.figures import close_browser
+from exports.provenance import ExportView
+from queries.engine import make_engine
+from queries.incidents import Window, latest_incidents
+from settings import get_settings
 
 BUDGET_S = 20.0
 NAME = "bench_briefing"  # its section of bench/results.md
+CITY = get_settings().city_code
 CASES = (  # scope code, label, window hours
-    ("330200", "宁波市 (city)", 24),
-    ("330200", "宁波市 (city)", 24 * 30),
+    (CITY, "宁波市 (city)", 24),
+    (CITY, "宁波市 (city)", 24 * 30),
     ("330212", "鄞州区 (district)", 24 * 7),
     ("330212001", "寿隆街道 (street)", 24),
     ("330212001001", "溪光社区 (community)", 24),
@@ -45,7 +46,7 @@ CASES = (  # scope code, label, window hours
 
 def window_ending_at_data(engine, hours: int) -> Window:
     """A window of `hours` ending at the end of the hour of the latest incident (as the UI does)."""
-    latest = pd.Timestamp(latest_incidents(engine, get_settings().city_code, limit=1)["reported_at"].iloc[0])
+    latest = pd.Timestamp(latest_incidents(engine, CITY, limit=1)["reported_at"].iloc[0])
     end = hour_start(epoch_hour(latest.to_pydatetime()) + 1)
     return Window(end - timedelta(hours=hours), end)
 
@@ -68,7 +69,7 @@ def timed_build(engine, code: str, hours: int) -> dict:
 def run(reps: int) -> tuple[list[dict], dict]:
     engine = make_engine(get_settings().database_url)
     close_browser()
-    cold = timed_build(engine, "330200", 24) | {"case": "宁波市 (city) 24h, cold: starts Chromium"}
+    cold = timed_build(engine, CITY, 24) | {"case": "宁波市 (city) 24h, cold: starts Chromium"}
     rows = [cold]
     for code, label, hours in CASES:
         runs = [timed_build(engine, code, hours) for _ in range(reps)]

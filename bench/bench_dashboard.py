@@ -30,14 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from playwright.sync_api import Page, sync_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.results_file import write_section  # noqa: E402
-from geo.layers import view_for_bounds  # noqa: E402
-from queries import areas, facilities  # noqa: E402
-from queries.engine import make_engine  # noqa: E402
-from tests.browser import (  # noqa: E402
+from bench.results_file import write_section
+from geo.layers import view_for_bounds
+from queries import areas, facilities
+from queries.engine import make_engine
+from settings import get_settings
+from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DECK,
@@ -48,7 +49,7 @@ from tests.browser import (  # noqa: E402
     wait_idle,
 )
 
-CITY, DISTRICT = "330200", "330212"
+CITY, DISTRICT = get_settings().city_code, "330212"
 ALL_LAYERS = "grids,assembly,depots,hospitals,recent"
 BYTES_BUDGET = 2_000_000
 LATENCY_BUDGET_S = 1.5
@@ -59,7 +60,7 @@ NAME = "bench_dashboard"  # its section of bench/results.md
 def _message(payload: bytes | str) -> ForwardMsg | None:
     try:
         return ForwardMsg.FromString(payload.encode() if isinstance(payload, str) else payload)
-    except Exception:  # noqa: BLE001 - not every frame is a ForwardMsg
+    except Exception:  # not every frame is a ForwardMsg
         return None
 
 

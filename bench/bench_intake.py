@@ -26,18 +26,18 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.results_file import write_section  # noqa: E402
-from demo.build import build_demo  # noqa: E402
-from intake.process import ServiceProcess  # noqa: E402
-from queries.areas import area_geometries  # noqa: E402
-from queries.engine import make_engine  # noqa: E402
-from queries.intake import rollup_drift  # noqa: E402
-from queries.schema import incident  # noqa: E402
-from settings import get_settings  # noqa: E402
+from bench.results_file import write_section
+from demo.build import build_demo
+from intake.process import ServiceProcess
+from queries.areas import area_geometries
+from queries.engine import make_engine
+from queries.intake import rollup_drift
+from queries.schema import incident
+from settings import get_settings
 
 NAME = "bench_intake"  # its section of bench/results.md
 POSTGRES_ENV = "CITYOPS_TEST_POSTGRES_URL"
-BUDGET = 500.0  # events/s on SpatiaLite (DESIGN.md)
+BUDGET = 500.0  # events/s on SpatiaLite (bench/README.md)
 
 
 def _client(port: int, bodies: list[bytes], keys: list[str], threads: int, out) -> None:

@@ -30,21 +30,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+import httpx
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, sync_playwright
 
-from bench.bench_dashboard import watch  # noqa: E402
-from bench.results_file import write_section  # noqa: E402
-from intake.process import ServiceProcess  # noqa: E402
-from settings import DEFAULT_SQLITE_PATH, get_settings  # noqa: E402
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, open_page, serve_dashboard  # noqa: E402
-from ui.data import LIVE_TTL  # noqa: E402
-from ui.i18n import LABELS  # noqa: E402
+from bench.bench_dashboard import watch
+from bench.results_file import write_section
+from intake.process import ServiceProcess
+from settings import DEFAULT_SQLITE_PATH, get_settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, open_page, serve_dashboard
+from ui.data import LIVE_TTL
+from ui.i18n import LABELS
 
 BUDGET_S = 5.0
-WALL_TICK_BUDGET = 100_000  # bytes per live refresh of one wall (DESIGN.md)
-CITY = "330200"
+WALL_TICK_BUDGET = 100_000  # bytes per live refresh of one wall (bench/README.md)
+CITY = get_settings().city_code
 # Points well inside Ningbo's urban districts (WGS84), where a grid cell is sure to be found.
 POINTS = [(29.8683, 121.5440), (29.8890, 121.5560), (29.8570, 121.5230), (29.8360, 121.5600)]
 NAME = "bench_live"  # its section of bench/results.md
@@ -105,7 +105,7 @@ def report(view: str, latencies: list[float], refresh_bytes: int, period: float,
     p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
     verdict = "within budget" if p95 <= BUDGET_S else "OVER BUDGET"
     if view == "wall":
-        screen = "the city on the video wall (1920x1080, `?wall=1&playlist=330200`)"
+        screen = f"the city on the video wall (1920x1080, `?wall=1&playlist={CITY}`)"
         where = "the wall's 'incidents today' panel"
         traffic = (f"- Websocket bytes one wall receives per live refresh (every {period:g} s), averaged over "
                    f"{5 * period:g} s: {refresh_bytes:,.0f} B "

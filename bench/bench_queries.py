@@ -43,12 +43,13 @@ from queries.engine import make_engine
 from queries.incidents import Filters, Window
 from queries.rollups import ROLLUP_TABLES
 from queries.schema import incident
+from settings import get_settings
 
 BUDGET_MS = 50.0
 NAME = "bench_queries"  # its section of bench/results.md
 POSTGRES_ENV = "CITYOPS_TEST_POSTGRES_URL"  # the test server's URL, as the test suite reads it
 PG_STATE = ROOT / "tmp" / "postgis-bench-queries.state"
-CITY = "330200"
+CITY = get_settings().city_code
 LEVELS = ("city", "district", "street", "community", "grid")
 WINDOWS = {"24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 FILTERED = Filters(categories=("city_appearance", "street_order"), sources=("hotline_12345",))

@@ -18,14 +18,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results_file import write_section  # noqa: E402
-from clock import now_utc  # noqa: E402
-from geo import scenario as sc  # noqa: E402
-from queries import scenarios as q  # noqa: E402
-from queries.engine import make_engine  # noqa: E402
-from queries.incidents import Window  # noqa: E402
-from scenario_model import Overrides, parse_overrides  # noqa: E402
-from settings import get_settings  # noqa: E402
+from bench.results_file import write_section
+from clock import now_utc
+from geo import scenario as sc
+from queries import scenarios as q
+from queries.engine import make_engine
+from queries.incidents import Window
+from scenario_model import Overrides, parse_overrides
+from settings import get_settings
 
 BUDGET_S = 2.0
 NAME = "bench_scenarios"  # its section of bench/results.md

@@ -25,11 +25,11 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.results_file import write_section  # noqa: E402
-from cli import SEED_STEPS  # noqa: E402
-from demo.build import build_demo  # noqa: E402
-from queries.engine import make_engine  # noqa: E402
-from tests.support import POSTGRES_ENV, new_database  # noqa: E402
+from bench.results_file import write_section
+from cli import SEED_STEPS
+from demo.build import build_demo
+from queries.engine import make_engine
+from tests.support import POSTGRES_ENV, new_database
 
 NAME = "bench_seed"  # its section of bench/results.md
 BUDGET_S = 120.0

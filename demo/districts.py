@@ -10,10 +10,10 @@ import numpy as np
 
 from geo.crs import geometry_to_wgs84
 from geo.partition import as_multipolygon
-from settings import PROJECT_ROOT
+from settings import PROJECT_ROOT, get_settings
 
 BOUNDARY_DIR = PROJECT_ROOT / "data" / "boundaries"
-CITY_CODE = "330200"
+CITY_CODE = get_settings().city_code  # the settings default is Ningbo's, 330200
 CITY_NAME = "宁波市"
 
 

@@ -8,8 +8,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from clock import local_zone
 from geo.sampling import points_in_polygons
-from vocab import DUE_HOURS
+from vocab import DUE_HOURS, STATUS_TIME_COLUMN
 
 EVENTS_PER_DAY = 10_700  # Ningbo handled 3.9 million governance events in 2019
 
@@ -34,7 +35,6 @@ PRIORITY_MIX = {"routine": 0.90, "urgent": 0.085, "critical": 0.015}
 HANDLING_MEDIAN_HOURS = {"routine": 2.5, "urgent": 1.2, "critical": 0.6}
 SIDE_STATE_SHARE = {"voided": 0.002, "parked": 0.0004, "escalated": 0.0003}
 HOTSPOT_SHARE, HOTSPOT_BOOST = 0.03, 6.0
-UTC_OFFSET_HOURS = 8  # Asia/Shanghai has no daylight saving
 
 
 # Mean hours of a lifecycle step after the one before it (exponential delays); the resolve step
@@ -54,7 +54,7 @@ def draw(mix: dict, count: int, rng) -> np.ndarray:
 def _report_times(start: datetime, end: datetime, rng) -> np.ndarray:
     """Poisson arrivals with the daily rhythm between start and end (naive UTC), sorted."""
     hours = pd.date_range(start.replace(minute=0, second=0, microsecond=0), end, freq="h")
-    local_hour = (hours.hour + UTC_OFFSET_HOURS) % 24
+    local_hour = hours.tz_localize("UTC").tz_convert(local_zone()).hour
     rate = EVENTS_PER_DAY * HOURLY_RHYTHM[local_hour] / HOURLY_RHYTHM.sum()
     counts = rng.poisson(rate)
     base = np.repeat(hours.values, counts)
@@ -118,7 +118,7 @@ def _status(steps: dict, n: int) -> np.ndarray:
     order = ["dispatched", "handling", "parked", "escalated", "resolved", "closed", "voided"]
     latest = np.full(n, np.datetime64("1970-01-01"), dtype="datetime64[ns]")
     for state in order:
-        at = steps[f"{state}_at"]
+        at = steps[STATUS_TIME_COLUMN[state]]
         later = ~np.isnat(at) & (at >= latest)
         status[later], latest[later] = state, at[later]
     return status

@@ -87,11 +87,12 @@ def legend_entries(breaks: list[float]) -> list[tuple[str, tuple[int, int, int]]
     return list(zip(class_labels(breaks), class_palette(breaks), strict=True))
 
 
-def _features(frame: gpd.GeoDataFrame, properties: list[str]) -> GeoJSON:
-    geometry = frame.geometry.set_precision(COORDINATE_PRECISION)
-    features = []
-    for geom, props in zip(geometry, frame[properties].to_dict("records"), strict=True):
-        features.append({"type": "Feature", "geometry": geom.__geo_interface__, "properties": props})
+def feature_collection(geometry: gpd.GeoSeries, properties: pd.DataFrame) -> GeoJSON:
+    """A GeoJSON FeatureCollection: one feature per geometry, with the properties row at the same position;
+    coordinates rounded to COORDINATE_PRECISION."""
+    rounded = geometry.set_precision(COORDINATE_PRECISION)
+    features = [{"type": "Feature", "geometry": geom.__geo_interface__, "properties": props}
+                for geom, props in zip(rounded, properties.to_dict("records"), strict=True)]
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -104,7 +105,7 @@ def choropleth_layer(areas: gpd.GeoDataFrame, value: str, tooltip: pd.Series, br
                      layer_id: str = AREAS_LAYER) -> pdk.Layer:
     """Child areas filled by class of `value`; pickable so a click drills down."""
     frame = areas.assign(fill=color_column(class_colors(areas[value], breaks), areas), tip=tooltip.values)
-    data = _features(frame, ["code", "name", value, "fill", "tip"])
+    data = feature_collection(frame.geometry, frame[["code", "name", value, "fill", "tip"]])
     return pdk.Layer(
         "GeoJsonLayer", data=data, id=layer_id, pickable=True, stroked=True, filled=True,
         get_fill_color="properties.fill", get_line_color=[40, 40, 40, 220], line_width_min_pixels=1.5,
@@ -114,7 +115,7 @@ def choropleth_layer(areas: gpd.GeoDataFrame, value: str, tooltip: pd.Series, br
 
 def outline_layer(areas: gpd.GeoDataFrame, layer_id: str = GRIDS_LAYER) -> pdk.Layer:
     """Thin outlines (grid cells) drawn over the choropleth, not pickable."""
-    data = _features(areas, ["code"])
+    data = feature_collection(areas.geometry, areas[["code"]])
     return pdk.Layer("GeoJsonLayer", data=data, id=layer_id, pickable=False, stroked=True, filled=False,
                      get_line_color=[30, 64, 175, 160], line_width_min_pixels=0.6)
 

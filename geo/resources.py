@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from vocab import BED_TYPES
+from vocab import BED_TYPE_CODES
 
 
 def assembly_summary(points: pd.DataFrame, population: int) -> dict[str, float | None]:
@@ -32,7 +32,7 @@ def assembly_by_kind(points: pd.DataFrame) -> pd.DataFrame:
 def beds_by_type(hospitals: pd.DataFrame) -> pd.DataFrame:
     """Columns: bed_type, total, occupied, available, occupancy (one row per EDXL-HAVE type)."""
     rows = []
-    for bed in (b.code for b in BED_TYPES):
+    for bed in BED_TYPE_CODES:
         total = int(hospitals[f"{bed}_total"].sum()) if len(hospitals) else 0
         occupied = int(hospitals[f"{bed}_occupied"].sum()) if len(hospitals) else 0
         rows.append({"bed_type": bed, "total": total, "occupied": occupied, "available": total - occupied,

@@ -45,11 +45,10 @@ from geo.crs import Floats
 from geo.geojson_io import GeoJSON, city_problems, geometry_problems
 from geo.locate import GridLocator
 from scenario_model import BaselineFacts, IncidentMultiplier, Overrides
-from vocab import BED_TYPES, CODE_LENGTH
+from vocab import BED_TYPE_CODES, CODE_LENGTH
 
 METRIC_CRS = "EPSG:32651"
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
-BED_TYPE_CODES = tuple(t.code for t in BED_TYPES)
 NEW_POINT_PREFIX = "TMP"
 FIELD_HOSPITAL_PREFIX = "FH"
 

@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 import shapely
-from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from geo.layers import COORDINATE_PRECISION, color_column
+from geo.layers import color_column, feature_collection
 
 DIFF_LAYER = "scenario-diff"
 HAZARD_LAYER = "scenario-hazard"
@@ -51,10 +50,7 @@ def difference_layer(areas: gpd.GeoDataFrame, diff: pd.DataFrame, tooltip: pd.Se
         "code": frame["code"], "pp": (frame["coverage_delta"] * 100).round(1),
         "fill": delta_colors(frame["coverage_delta"] * 100), "tip": tooltip.to_numpy(),
         "lon": np.round(shapely.get_x(inner), 6), "lat": np.round(shapely.get_y(inner), 6)})
-    geometry = frame.geometry.set_precision(COORDINATE_PRECISION)
-    features = [{"type": "Feature", "geometry": g.__geo_interface__, "properties": p}
-                for g, p in zip(geometry, props.to_dict("records"), strict=True)]
-    return pdk.Layer("GeoJsonLayer", data={"type": "FeatureCollection", "features": features}, id=DIFF_LAYER,
+    return pdk.Layer("GeoJsonLayer", data=feature_collection(frame.geometry, props), id=DIFF_LAYER,
                      pickable=True, stroked=True, filled=True, get_fill_color="properties.fill",
                      get_line_color=[60, 60, 60, 200], line_width_min_pixels=1, auto_highlight=True,
                      highlight_color=[0, 120, 255, 80])
@@ -62,8 +58,8 @@ def difference_layer(areas: gpd.GeoDataFrame, diff: pd.DataFrame, tooltip: pd.Se
 
 def hazard_layer(zone: BaseGeometry, tooltip: str) -> pdk.Layer:
     """The hazard zone: a translucent purple fill with a thick outline, drawn over the areas."""
-    feature = {"type": "Feature", "geometry": mapping(zone), "properties": {"tip": tooltip}}
-    return pdk.Layer("GeoJsonLayer", data={"type": "FeatureCollection", "features": [feature]}, id=HAZARD_LAYER,
+    data = feature_collection(gpd.GeoSeries([zone]), pd.DataFrame({"tip": [tooltip]}))
+    return pdk.Layer("GeoJsonLayer", data=data, id=HAZARD_LAYER,
                      pickable=False, stroked=True, filled=True, get_fill_color=[124, 58, 237, 60],
                      get_line_color=[91, 33, 182, 255], line_width_min_pixels=3)
 

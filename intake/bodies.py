@@ -45,7 +45,7 @@ def _strict_json(raw: bytes) -> object:
 async def _form_fields(request: Request) -> dict:
     try:
         form = await request.form()
-    except Exception as exc:  # noqa: BLE001 - the form parser's own error types
+    except Exception as exc:  # the form parser's own error types
         raise Open311Error(
             400, [f"The form body cannot be read ({exc}): send fields as service_code=...&lat=...&long=..."]
         ) from exc

@@ -56,7 +56,7 @@ class ServiceProcess:
             command.append("--no-access-log")
         # The child reads its settings from its environment: pass ours on with the database URL.
         env = {**os.environ, "DATABASE_URL": self.database_url}
-        self._output = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - closed in _close_log
+        self._output = open(self.log_path, "ab") if self.log_path else None  # closed in _close_log
         self.process = subprocess.Popen(  # noqa: S603 - our own fixed command
             command,
             cwd=PROJECT_ROOT,

@@ -66,7 +66,7 @@ class Writer:
             try:
                 if batch:
                     self._commit_batch(batch)
-            except Exception as exc:  # noqa: BLE001 - the thread must outlive any one batch
+            except Exception as exc:  # the thread must outlive any one batch
                 log.exception("write batch failed unexpectedly")
                 for _, future in batch:
                     if not future.done():
@@ -96,7 +96,7 @@ class Writer:
             outcomes = self._transaction(jobs)
         except DatabaseUnavailable as exc:
             outcomes = [(False, exc)] * len(jobs)
-        except Exception:  # noqa: BLE001 - a job broke its transaction: isolate it
+        except Exception:  # a job broke its transaction: isolate it
             log.warning("write batch of %d rolled back; running its jobs one by one", len(jobs), exc_info=True)
             outcomes = [self._alone(job) for job in jobs]
         self.batches += 1
@@ -113,7 +113,7 @@ class Writer:
                 return self._transaction([job])[0]
             except DatabaseUnavailable as exc:
                 return False, exc
-            except Exception as exc:  # noqa: BLE001 - the job's own failure goes to its caller
+            except Exception as exc:  # the job's own failure goes to its caller
                 if attempt == 2:
                     log.exception("write job failed twice")
                     return False, exc

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from clock import recent_since
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from settings import get_settings
 from ui import data
 from ui.frame import current_view
 from ui.i18n import t
 from ui.live import freshness_badge, last_good
-from ui.map import recent_since, scope_map
+from ui.map import scope_map
 from ui.state import ViewState, replace_window
 from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row
 

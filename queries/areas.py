@@ -7,6 +7,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from codes import ancestor_codes
 from queries.frames import GEOMETRY_WKB, frame, geoframe
 from queries.schema import area, dataset_info
 from queries.scope import Scope, resolve
@@ -25,7 +26,7 @@ def ancestors_of(engine: Engine, code: str) -> pd.DataFrame:
     """The path from the city down to the area itself. Columns: code, name, level."""
     with engine.connect() as conn:
         scope = resolve(conn, code)
-        codes = [scope.code[:n] for n in (6, 9, 12, 15) if n <= len(scope.code)]
+        codes = ancestor_codes(scope.code)
         rows = frame(conn, sa.select(area.c.code, area.c.name, area.c.level)
                      .where(area.c.code.in_(codes)).order_by(sa.func.length(area.c.code)))
         if scope.level != "city":
@@ -59,8 +60,7 @@ def areas_at_level(engine: Engine, code: str, level: str | None = None) -> pd.Da
     None), without geometry. Columns as AREA_COLUMNS."""
     with engine.connect() as conn:
         scope = resolve(conn, code)
-        prefix = scope.code[:4] if scope.level == "city" else scope.code
-        where = [area.c.code.like(f"{prefix}%")] + ([area.c.level == level] if level else [])
+        where = [area.c.code.like(f"{scope.prefix}%")] + ([area.c.level == level] if level else [])
         statement = sa.select(*(area.c[c] for c in AREA_COLUMNS)).where(*where).order_by(area.c.code)
         return frame(conn, statement)
 
@@ -70,10 +70,9 @@ def area_geometries(engine: Engine, code: str, level: str, *, display: bool = Fa
     geom = area.c.display_geom if display else area.c.geom
     with engine.connect() as conn:
         scope = resolve(conn, code)
-        prefix = scope.code[:4] if scope.level == "city" else scope.code
         statement = (
             sa.select(*(area.c[c] for c in AREA_COLUMNS), geom.ST_AsBinary().label(GEOMETRY_WKB))
-            .where(area.c.level == level, area.c.code.like(f"{prefix}%"))
+            .where(area.c.level == level, area.c.code.like(f"{scope.prefix}%"))
             .order_by(area.c.code)
         )
         return geoframe(conn, statement)

@@ -84,11 +84,6 @@ def make_engine(url: str | None = None) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def dialect_name(engine: Engine | sa.Connection) -> str:
-    """'sqlite' or 'postgresql'."""
-    return engine.dialect.name
-
-
 def check_reachable(engine: Engine) -> None:
     """Raise DatabaseUnavailable with a hint when the database is down or not built."""
     try:

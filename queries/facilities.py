@@ -13,7 +13,7 @@ from queries.dialects import for_connection
 from queries.frames import frame, records
 from queries.schema import assembly_point, hospital, hospital_beds, stock, supply_depot
 from queries.scope import inside, resolve
-from vocab import BED_TYPES
+from vocab import BED_TYPE_CODES
 
 LOCATION_COLUMNS = ("lon", "lat", "grid_code", "community_code", "street_code", "district_code",
                     "last_updated", "source")
@@ -84,15 +84,14 @@ def hospitals_in_scope(engine: Engine, scope_code: str) -> gpd.GeoDataFrame:
                      .where(inside(hospital, scope)))
     wide = beds.pivot_table(index="hospital_code", columns="bed_type", values=["total", "occupied"],
                             aggfunc="sum", fill_value=0)
-    for bed in (t.code for t in BED_TYPES):
+    for bed in BED_TYPE_CODES:
         for measure in ("total", "occupied"):
             key = (measure, bed)
             hospitals[f"{bed}_{measure}"] = (
                 hospitals["code"].map(wide[key]).fillna(0).astype(int) if key in wide else 0
             )
-    types = [t.code for t in BED_TYPES]
-    hospitals["beds_total"] = hospitals[[f"{t}_total" for t in types]].sum(axis=1)
-    hospitals["beds_occupied"] = hospitals[[f"{t}_occupied" for t in types]].sum(axis=1)
+    hospitals["beds_total"] = hospitals[[f"{t}_total" for t in BED_TYPE_CODES]].sum(axis=1)
+    hospitals["beds_occupied"] = hospitals[[f"{t}_occupied" for t in BED_TYPE_CODES]].sum(axis=1)
     hospitals["beds_available"] = hospitals["beds_total"] - hospitals["beds_occupied"]
     hospitals["occupancy"] = hospitals["beds_occupied"] / hospitals["beds_total"].where(hospitals["beds_total"] > 0)
     return _points(hospitals)

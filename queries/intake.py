@@ -24,7 +24,7 @@ from queries.schema import (
     incident_step,
 )
 from queries.scope import inside, resolve
-from vocab import CLOSED_STATUSES, DUE_HOURS, OPEN_STATUSES, TRANSITIONS
+from vocab import CLOSED_STATUSES, DUE_HOURS, OPEN_STATUSES, STATUS_TIME_COLUMN, TRANSITIONS
 
 # Columns of an incident as the Open311 reads return it (no reporter contact: that stays apart).
 REQUEST_COLUMNS = (
@@ -200,7 +200,7 @@ def transition_incident(
     if action not in allowed:
         raise Conflict(_out_of_order(incident_id, action, old), allowed_actions(old))
     new = allowed[action]
-    values = {"status": new, f"{new}_at": now, "updated_at": now}
+    values = {"status": new, STATUS_TIME_COLUMN[new]: now, "updated_at": now}
     if new == "closed":
         values.update(_close_values(row, now))
     # Conditional on the state we read, so a concurrent step by another writer cannot be lost.

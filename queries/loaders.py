@@ -72,10 +72,6 @@ def write_incidents(conn: sa.Connection, incidents: pd.DataFrame, contacts: pd.D
         dialect.bulk_insert(conn, incident_contact, contacts)
 
 
-def next_incident_id(conn: sa.Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(incident.c.id), 0))).scalar_one()) + 1
-
-
 def write_dataset_info(conn: sa.Connection, info: Mapping[str, object]) -> None:
     dialect = for_connection(conn)
     for key, value in info.items():

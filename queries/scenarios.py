@@ -29,7 +29,7 @@ from queries.schema import (
 )
 from queries.scope import LEVEL_COLUMN, Scope
 from scenario_model import BaselineFacts, Overrides, parse_overrides
-from vocab import BED_TYPES
+from vocab import BED_TYPE_CODES
 
 NAME_MAX, AUTHOR_MAX = 100, 64
 AREA_FIELDS = ("code", "name", "level", "parent_code", "population", "centroid_lon", "centroid_lat")
@@ -37,7 +37,7 @@ ASSEMBLY_FIELDS = ("code", "name", "kind", "capacity", "occupancy", "status", "l
 
 
 def _hospital_fields() -> list[str]:
-    beds = [f"{t.code}_{measure}" for t in BED_TYPES for measure in ("total", "occupied")]
+    beds = [f"{bed}_{measure}" for bed in BED_TYPE_CODES for measure in ("total", "occupied")]
     return ["code", "name", "lon", "lat", "grid_code", *beds]
 
 
@@ -116,11 +116,6 @@ def delete_scenario(engine: Engine, name: str) -> bool:
         return conn.execute(scenario.delete().where(scenario.c.name == name.strip())).rowcount > 0
 
 
-def _prefix(scope: Scope) -> str:
-    # every code under the city starts with the city's first four digits
-    return scope.code[:4] if scope.level == "city" else scope.code
-
-
 def _in_scope(rows: pd.DataFrame, scope: Scope) -> pd.Series:
     """Whether each facility row lies inside the scope, by its ancestor codes (queries.scope.inside)."""
     if scope.level == "city":
@@ -135,7 +130,7 @@ def _incidents(conn: sa.Connection, scope: Scope, areas: pd.DataFrame, window: W
                              "n": pd.Series(dtype=float)})
     streets = list(areas.loc[areas["level"] == "street", "code"]) or [scope.code[:9]]
     counts = frame(conn, rollup_sum(STATUS_ROLLUP, ["area_code", "category"], ("parent_code", streets), window))
-    counts = counts[counts["area_code"].str.startswith(_prefix(scope))]  # a community scope: only itself
+    counts = counts[counts["area_code"].str.startswith(scope.prefix)]  # a community scope: only itself
     return counts.rename(columns={"area_code": "community_code"}).astype({"n": float}).reset_index(drop=True)
 
 

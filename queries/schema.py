@@ -301,8 +301,3 @@ def indexes_built_after(conn: sa.Connection, tables: Iterable[sa.Table]) -> Iter
     yield
     for index in indexes:
         index.create(conn)
-
-
-def drop_schema(engine: Engine) -> None:
-    """Drop every table of the schema (used before a rebuild of the demo city)."""
-    metadata.drop_all(engine)

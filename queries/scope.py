@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from codes import is_area_code, prefix_inside
 from errors import UnknownArea
 from queries.schema import area
 from vocab import LEVELS
@@ -32,11 +33,16 @@ class Scope:
     def child_level(self) -> str | None:
         return CHILD_LEVEL[self.level]
 
+    @property
+    def prefix(self) -> str:
+        """The prefix of every area code inside the scope (codes.prefix_inside)."""
+        return prefix_inside(self.code, self.level)
+
 
 def resolve(conn: sa.Connection, code: str) -> Scope:
     """The scope of an area code; UnknownArea when there is no such area."""
     code = str(code).strip()
-    if not code.isdigit() or len(code) not in (6, 9, 12, 15):
+    if not is_area_code(code):
         raise UnknownArea(f"'{code}' is not an area code: use 6 to 15 digits, e.g. 330212.")
     row = conn.execute(
         sa.select(area.c.code, area.c.level, area.c.name, area.c.parent_code, area.c.population,
@@ -50,6 +56,5 @@ def resolve(conn: sa.Connection, code: str) -> Scope:
 def inside(table: sa.Table, scope: Scope) -> sa.ColumnElement[bool]:
     """SQL condition keeping rows of a table with ancestor codes inside the scope."""
     if scope.level == "city":
-        # every district code of the city starts with the city's first four digits
-        return table.c.district_code.like(f"{scope.code[:4]}%")
+        return table.c.district_code.like(f"{scope.prefix}%")
     return table.c[LEVEL_COLUMN[scope.level]] == scope.code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,6 +72,17 @@ def test_view_fits_bounds():
     # one degree of latitude at ~30N must fit 620 px: 512*2**z/360 px per degree of longitude
     px_per_degree = 512 * 2**view.zoom / 360
     assert px_per_degree / np.cos(np.radians(29.5)) <= 620 and px_per_degree > 300
+
+
+def test_feature_collection_pairs_each_geometry_with_its_row_and_rounds_to_a_metre():
+    shapes = gpd.GeoSeries([box(121.1234567, 29.0, 121.2, 29.1), box(121.3, 29.2, 121.4, 29.3)])
+    collection = layers.feature_collection(shapes, pd.DataFrame({"code": ["a", "b"], "n": [1, 2]}))
+    assert collection["type"] == "FeatureCollection"
+    assert [f["properties"] for f in collection["features"]] == [{"code": "a", "n": 1}, {"code": "b", "n": 2}]
+    xs = [x for ring in collection["features"][0]["geometry"]["coordinates"] for x, _ in ring]
+    assert 121.12346 in xs and 121.1234567 not in xs
+    with pytest.raises(ValueError):
+        layers.feature_collection(shapes, pd.DataFrame({"code": ["a"]}))
 
 
 def test_deck_has_no_external_basemap_by_default():

@@ -196,7 +196,7 @@ def test_a_rerun_carrying_the_old_sidebar_values_does_not_undo_a_drill_down(app_
     drawn_at_city = app._tree.get_widget_states()  # what the browser still holds
     app.query_params["scope"] = DISTRICT  # the drill-down (set_view) as the next run sees it
     app.run()
-    app._run(drawn_at_city)  # noqa: SLF001 - AppTest has no public way to send stale widget values
+    app._run(drawn_at_city)  # AppTest has no public way to send stale widget values
     assert not app.exception
     assert app.query_params["scope"] == DISTRICT
     assert app.query_params["window"] == "24h"

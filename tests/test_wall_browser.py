@@ -141,7 +141,7 @@ def map_canvases_kept(page: Page) -> list[bool]:
 
 
 @pytest.mark.parametrize("size", RESOLUTIONS, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_wall_fills_one_screen_with_no_chrome_and_the_query_figures(dashboard: ServedApp, wall_page, size):  # noqa: F811
+def test_wall_fills_one_screen_with_no_chrome_and_the_query_figures(dashboard: ServedApp, wall_page, size):
     wall = wall_page(size)
     wall.open(dashboard.url("", wall="1", playlist=DISTRICT))
     tag_map_canvases(wall.page)
@@ -182,7 +182,7 @@ def test_wall_fills_one_screen_with_no_chrome_and_the_query_figures(dashboard: S
     assert not wall.foreign_hosts(), wall.foreign_hosts()
 
 
-def test_rotation_advances_through_the_url_playlist(dashboard: ServedApp, wall_page):  # noqa: F811
+def test_rotation_advances_through_the_url_playlist(dashboard: ServedApp, wall_page):
     wall = wall_page()
     wall.open(dashboard.url("", wall="1", rotate="5", playlist=f"{CITY},{DISTRICT}"))
     seen, deadline = [wall.scope()], time.monotonic() + 40
@@ -197,7 +197,7 @@ def test_rotation_advances_through_the_url_playlist(dashboard: ServedApp, wall_p
     assert not wall.errors, wall.errors
 
 
-def test_any_page_with_wall_1_opens_the_wall_and_profiles_add_controls(dashboard: ServedApp, wall_page):  # noqa: F811
+def test_any_page_with_wall_1_opens_the_wall_and_profiles_add_controls(dashboard: ServedApp, wall_page):
     wall = wall_page()
     wall.open(dashboard.url("incidents", wall="1", playlist=CITY, profile="picker,window"))
     assert urlparse(wall.page.url).path == "/wall"

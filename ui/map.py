@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
-from clock import now_utc
 from geo import layers as build
 from settings import get_settings
 from ui import data
@@ -16,12 +13,6 @@ from ui.state import ViewState, set_view, url_widget_key
 from ui.widgets import fmt_int, fmt_pct, legend, local_time_text
 
 MAP_HEIGHT = 620
-RECENT_MINUTES = 15  # incidents this fresh are highlighted on the map
-
-
-def recent_since():
-    """Start of the 'recent incidents' highlight, rounded to the minute (a stable cache key)."""
-    return (now_utc() - timedelta(minutes=RECENT_MINUTES)).replace(second=0, microsecond=0)
 
 
 def _area_tips(frame: pd.DataFrame) -> pd.Series:

@@ -9,7 +9,7 @@ from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
 from scenario_model import Overrides, parse_overrides
 from ui.i18n import t, term
-from vocab import ASSEMBLY_KINDS, BED_TYPES, CATEGORY_CODES
+from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
 
@@ -125,7 +125,7 @@ def _health_tab(baseline: Baseline) -> None:
     with st.form(f"scn-beds-{version()}", border=True):
         st.caption(t("scn_beds"))
         code = st.selectbox(t("scn_hospital"), list(names), format_func=names.get)
-        bed_type = st.selectbox(t("scn_bed_type"), [b.code for b in BED_TYPES],
+        bed_type = st.selectbox(t("scn_bed_type"), list(BED_TYPE_CODES),
                                 format_func=lambda b: term("bed_type", b))
         total = st.number_input(t("total"), value=None, step=10, placeholder=t("scn_new_value"))
         submitted = st.form_submit_button(t("scn_set"))

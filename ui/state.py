@@ -8,6 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from clock import epoch_hour, hour_start, local_day_start_utc, now_utc
+from codes import is_area_code
 from queries.incidents import Filters, Window
 from settings import get_settings
 from vocab import CATEGORY_CODES, SOURCE_CODES, STATUS_CODES
@@ -55,7 +56,7 @@ def view_state() -> ViewState:
     params, problems = st.query_params, []
     city = get_settings().city_code
     scope = params.get("scope", city).strip()
-    if not scope.isdigit() or len(scope) not in (6, 9, 12, 15):
+    if not is_area_code(scope):
         problems.append(f"scope '{scope}'")
         scope = city
     window = params.get("window", "today")

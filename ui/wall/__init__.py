@@ -3,7 +3,7 @@
 from ui.wall.clock import clock
 from ui.wall.config import DEFAULT_VIEWPORT, MIN_ROTATION, PROFILES, WallConfig, wall_config
 from ui.wall.decks import base_deck, live_deck, map_view
-from ui.wall.figures import RECENT_MINUTES, Figures, figures_or_last_good, load_figures
+from ui.wall.figures import Figures, figures_or_last_good, load_figures
 from ui.wall.panels import (
     category_panel,
     header_panel,
@@ -15,7 +15,7 @@ from ui.wall.panels import (
 )
 from ui.wall.style import apply_css
 
-__all__ = ["DEFAULT_VIEWPORT", "MIN_ROTATION", "PROFILES", "RECENT_MINUTES", "Figures", "WallConfig",
+__all__ = ["DEFAULT_VIEWPORT", "MIN_ROTATION", "PROFILES", "Figures", "WallConfig",
            "apply_css", "base_deck", "category_panel", "clock", "figures_or_last_good", "header_panel",
            "incidents_label", "kpi_panel", "legend_panel", "live_deck", "load_figures", "map_view",
            "side_panel", "wall_config", "waiting_panel"]

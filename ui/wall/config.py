@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codes import is_area_code
 from settings import Settings
 
 PROFILES = ("picker", "window")
@@ -38,7 +39,7 @@ class WallConfig:
 
 def _codes(raw: str | None) -> tuple[str, ...]:
     codes = tuple(c.strip() for c in (raw or "").split(",") if c.strip())
-    return tuple(c for c in codes if c.isdigit() and len(c) in (6, 9, 12, 15))
+    return tuple(c for c in codes if is_area_code(c))
 
 
 def wall_config(params: Mapping[str, str], settings: Settings) -> WallConfig:

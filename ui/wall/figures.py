@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import geopandas as gpd
 import pandas as pd
 
-from clock import now_utc
+from clock import now_utc, recent_since
 from errors import DatabaseUnavailable, InvalidInput, UnknownArea
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from queries.incidents import NO_FILTERS
@@ -16,7 +16,6 @@ from ui import data
 from ui.live import last_good
 from ui.state import ViewState
 
-RECENT_MINUTES = 10  # incidents this recent pulse on the map
 SHELF = "wall"  # the wall's own shelf of last good figures (see ui.live.last_good)
 
 
@@ -45,7 +44,7 @@ def load_figures(code: str, window_key: str) -> Figures:
     children["incidents"] = children["incidents"].fillna(0).astype(int)
     stock = data.stock(code)
     # A minute-aligned start keeps the cache key stable between refreshes.
-    since = (now_utc() - timedelta(minutes=RECENT_MINUTES)).replace(second=0, microsecond=0)
+    since = recent_since()
     return Figures(
         code=code, name=scope.name, window=window_key,
         totals=data.totals(code, window, NO_FILTERS),

@@ -11,9 +11,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from clock import to_local
 from geo import layers as build
+from settings import get_settings
 from ui.i18n import t, term
 from ui.wall.config import WallConfig
-from ui.wall.figures import RECENT_MINUTES, Figures
+from ui.wall.figures import Figures
 from ui.widgets import fmt_int, fmt_num, fmt_pct
 
 TOP_CATEGORIES = 6
@@ -47,7 +48,7 @@ def kpi_panel(figures: Figures) -> str:
     overdue = totals["overdue"]
     tiles = [
         Tile("incidents", incidents_label(figures.window), fmt_int(totals["incidents"]), totals["incidents"],
-             t("wall_recent").format(minutes=RECENT_MINUTES, count=recent), "wall-primary"),
+             t("wall_recent").format(minutes=get_settings().recent_minutes, count=recent), "wall-primary"),
         Tile("open", t("open"), fmt_int(totals["open"]), totals["open"]),
         Tile("overdue", t("overdue"), fmt_int(overdue), overdue, css="wall-alert" if overdue else ""),
         Tile("disposal_rate", t("disposal_rate"), fmt_pct(totals["disposal_rate"]), _raw(totals["disposal_rate"])),
@@ -110,5 +111,5 @@ def waiting_panel(problem: str | None = None) -> str:
 
 
 def legend_panel(breaks: list[float]) -> str:
-    recent = t("wall_recent_legend").format(minutes=RECENT_MINUTES)
+    recent = t("wall_recent_legend").format(minutes=get_settings().recent_minutes)
     return str(_PANELS.legend_panel(build.legend_entries(breaks), recent))
