@@ -40,24 +40,11 @@ def pack_section(state: ViewState) -> None:
     if pack is None or key != pack_data.export_view(state):
         return
     left, right, info = st.columns([1, 1, 3])
-    left.download_button(
-        t("brief_download_pdf"),
-        pack.pdf,
-        file_name=pack.pdf_name,
-        mime=briefing.PDF_MIME,
-        icon=":material/picture_as_pdf:",
-        key="brief-pdf",
-        on_click="ignore",
-    )
-    right.download_button(
-        t("brief_download_pptx"),
-        pack.pptx,
-        file_name=pack.pptx_name,
-        mime=briefing.PPTX_MIME,
-        icon=":material/slideshow:",
-        key="brief-pptx",
-        on_click="ignore",
-    )
+    files = ((left, "pdf", pack.pdf, pack.pdf_name, briefing.PDF_MIME, ":material/picture_as_pdf:"),
+             (right, "pptx", pack.pptx, pack.pptx_name, briefing.PPTX_MIME, ":material/slideshow:"))
+    for column, kind, content, name, mime, icon in files:
+        column.download_button(t(f"brief_download_{kind}"), content, file_name=name, mime=mime, icon=icon,
+                               key=f"brief-{kind}", on_click="ignore")
     info.caption(t("brief_built").format(seconds=pack.timings["total"], as_of=pack.provenance.as_of_text()))
 
 

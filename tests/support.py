@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from clock import now_utc
 from demo.build import build_demo
 from queries.engine import make_engine
+from queries.incidents import Window
 
 POSTGRES_ENV = "CITYOPS_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgis")
@@ -117,3 +122,16 @@ class DemoTemplates:
         if backend == "postgis":
             _on_server(f'ALTER DATABASE "{engine.url.database}" ALLOW_CONNECTIONS false')
         return url
+
+
+def poppler(tool: str, *args: str) -> str:
+    """Run a poppler-utils tool (pdftoppm, pdftotext, pdffonts) and return its stdout."""
+    path = shutil.which(tool)
+    assert path, f"{tool} is missing: apt-get install poppler-utils"
+    return subprocess.run([path, *args], capture_output=True, text=True, check=True).stdout  # noqa: S603
+
+
+def demo_window() -> Window:
+    """A window holding every incident of the 2-day demo database (and the hour to come)."""
+    end = now_utc()
+    return Window(end - timedelta(hours=49), end + timedelta(hours=1))

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,6 @@ import sqlalchemy as sa
 from PIL import Image
 from pptx import Presentation
 
-from clock import now_utc
 from exports.briefing import build_pack
 from exports.briefing_data import collect
 from exports.briefing_story import story
@@ -24,21 +20,10 @@ from queries.areas import ancestors_of
 from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
 from queries.incidents import Window, incident_counts_by_child, incident_totals
 from queries.schema import incident
+from tests.support import demo_window, poppler
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "exports"
 PAGES = 9
-
-
-def _poppler(tool: str, *args: str) -> str:
-    """Run a poppler-utils tool (pdftoppm, pdftotext, pdffonts) and return its stdout."""
-    path = shutil.which(tool)
-    assert path, f"{tool} is missing: apt-get install poppler-utils"
-    return subprocess.run([path, *args], capture_output=True, text=True, check=True).stdout  # noqa: S603
-
-
-def _window() -> Window:
-    end = now_utc()
-    return Window(end - timedelta(hours=49), end + timedelta(hours=1))
 
 
 def _busiest_community(engine) -> str:
@@ -52,7 +37,7 @@ def _busiest_community(engine) -> str:
 
 
 def _build(engine, code: str, name: str, lang: str = "zh") -> dict:
-    window, steps = _window(), []
+    window, steps = demo_window(), []
     pack = build_pack(
         engine, ExportView(code, window, lang=lang), progress=lambda fraction, text: steps.append((fraction, text))
     )
@@ -63,8 +48,8 @@ def _build(engine, code: str, name: str, lang: str = "zh") -> dict:
     (folder / "pack.pdf").write_bytes(pack.pdf)
     (folder / "pack.pptx").write_bytes(pack.pptx)
     # pages rendered for people to look at (test-artifacts/exports/<name>/page-N.png)
-    _poppler("pdftoppm", "-r", "60", "-png", str(folder / "pack.pdf"), str(folder / "page"))
-    text = _poppler("pdftotext", str(folder / "pack.pdf"), "-")
+    poppler("pdftoppm", "-r", "60", "-png", str(folder / "pack.pdf"), str(folder / "page"))
+    text = poppler("pdftotext", str(folder / "pack.pdf"), "-")
     return {
         "pack": pack,
         "window": window,
@@ -223,10 +208,10 @@ def test_english_pack_for_a_grid_cell(demo_engines):
     engine = demo_engines("sqlite")
     with engine.connect() as conn:
         grid = conn.execute(sa.select(incident.c.grid_code).order_by(incident.c.grid_code).limit(1)).scalar_one()
-    pack = build_pack(engine, ExportView(grid, _window(), lang="en"))
+    pack = build_pack(engine, ExportView(grid, demo_window(), lang="en"))
     slides = _pptx_slides(pack.pptx)
     assert len(slides) == PAGES
     assert "Cityoperationsbriefing" in slides[0] and f"({grid})" in slides[0]
-    totals = incident_totals(engine, grid, window=_window())
+    totals = incident_totals(engine, grid, window=demo_window())
     assert f"{totals['incidents']:,}Incidents" in slides[1]
     assert pack.pdf.startswith(b"%PDF-") and pack.pdf_name.endswith("-briefing.pdf")

@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import io
 import math
-import shutil
-import subprocess
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from clock import now_utc
 from exports import static_map
 from exports.figures import render_many, with_provenance
 from exports.provenance import ExportView, provenance_for
 from geo import charts, print_map
-from queries.incidents import Window, incident_counts_by, incident_counts_by_child
+from queries.incidents import incident_counts_by, incident_counts_by_child
+from tests.support import demo_window, poppler
 from vocab import CATEGORIES, LEVEL_LABELS, label
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "exports"
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
-
-
-def _poppler(tool: str, *args: str) -> str:
-    """Run a poppler-utils tool (pdftoppm, pdftotext, pdffonts) and return its stdout."""
-    path = shutil.which(tool)
-    assert path, f"{tool} is missing: apt-get install poppler-utils"
-    return subprocess.run([path, *args], capture_output=True, text=True, check=True).stdout  # noqa: S603
-
-
-def _window() -> Window:
-    end = now_utc()
-    return Window(end - timedelta(hours=49), end + timedelta(hours=1))
 
 
 def _save(name: str, payload: bytes) -> Path:
@@ -47,10 +32,10 @@ def _save(name: str, payload: bytes) -> Path:
 def category_chart(demo_engines):
     """The by-category chart of the city as PNG, SVG and PDF (SpatiaLite demo data)."""
     engine = demo_engines("sqlite")
-    counts = incident_counts_by(engine, "330200", "category", window=_window())
+    counts = incident_counts_by(engine, "330200", "category", window=demo_window())
     labels = {c: label(CATEGORIES, c) for c in counts["category"]}
     figure = charts.incidents_bar(counts, "category", "各类事件数量", labels)
-    provenance = provenance_for(engine, ExportView("330200", _window()))
+    provenance = provenance_for(engine, ExportView("330200", demo_window()))
     stamped = with_provenance(figure, provenance, width=900)
     files = {fmt: render_many([stamped], fmt, width=900, height=700, scale=2)[0] for fmt in ("png", "svg", "pdf")}
     return counts, labels, provenance, files
@@ -83,12 +68,12 @@ def test_pdf_export_renders_with_an_embedded_cjk_font(category_chart, tmp_path):
     counts, labels, _, files = category_chart
     assert files["pdf"].startswith(MAGIC["pdf"])
     pdf = _save("by_category.pdf", files["pdf"])
-    fonts = _poppler("pdffonts", str(pdf))
+    fonts = poppler("pdffonts", str(pdf))
     embedded = [line.split()[-5] for line in fonts.splitlines()[2:]]
     assert embedded and set(embedded) == {"yes"}  # Chromium embeds the glyphs it used
-    _poppler("pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf), str(tmp_path / "page"))
+    poppler("pdftoppm", "-r", "60", "-png", "-singlefile", str(pdf), str(tmp_path / "page"))
     assert (tmp_path / "page.png").read_bytes().startswith(MAGIC["png"])
-    words = _poppler("pdftotext", str(pdf), "-")
+    words = poppler("pdftotext", str(pdf), "-")
     # copied text is the real characters (no Kangxi radicals such as ⾯ for 面)
     assert not any(0x2F00 <= ord(ch) <= 0x2FDF for ch in words)
     assert "各类事件数量" in words
@@ -133,8 +118,8 @@ def test_map_extent_is_true_to_scale():
 @pytest.fixture(scope="module")
 def district_map(demo_engines):
     engine = demo_engines("sqlite")
-    provenance = provenance_for(engine, ExportView("330212", _window()))
-    areas = static_map.scope_map_areas(engine, "330212", window=_window())
+    provenance = provenance_for(engine, ExportView("330212", demo_window()))
+    areas = static_map.scope_map_areas(engine, "330212", window=demo_window())
     figure = static_map.map_figure(areas, provenance)
     png, svg = (render_many([figure], fmt, scale=1)[0] for fmt in ("png", "svg"))
     return engine, provenance, areas, figure, png, svg
@@ -142,7 +127,7 @@ def district_map(demo_engines):
 
 def test_static_map_draws_every_child_area_with_its_class(district_map):
     engine, _, areas, figure, *_ = district_map
-    counts = incident_counts_by_child(engine, "330212", window=_window())
+    counts = incident_counts_by_child(engine, "330212", window=demo_window())
     assert sorted(areas["code"]) == sorted(counts["code"])
     assert dict(zip(areas["code"], areas["incidents"], strict=True)) == dict(
         zip(counts["code"], counts["incidents"], strict=True)
