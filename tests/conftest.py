@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from settings import get_settings
-from tests.browser import chromium, dashboard, dashboard_page  # noqa: F401 - fixtures, one per session
+from tests.browser import chromium, dashboard, dashboard_page, requested_urls  # noqa: F401 - fixtures, one per session
 from tests.support import BACKENDS, demo_engine
 
 get_settings()  # exports SPATIALITE_LIBRARY_PATH before any engine connects
