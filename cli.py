@@ -11,11 +11,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
 from errors import CityOpsError
+
+if TYPE_CHECKING:  # for annotations only: the commands import pandas and queries/ inside their functions
+    from collections.abc import Callable
+    from datetime import datetime
+
+    import pandas as pd
+    from sqlalchemy.engine import Engine
+
+    # apply_bed_counts and apply_stock name their frame differently (beds, lines): both take it positionally.
+    SheetApplier = Callable[[Engine, pd.DataFrame, str, datetime], int]
 
 SEED_STEPS = ("areas", "facilities", "incidents", "writing", "roll-ups", "analyze")
 
@@ -93,6 +104,7 @@ def import_command(args: argparse.Namespace) -> int:
     source = source_name(args.source)
     engine = make_engine(args.database_url)
     frame = read_table(path.read_bytes(), path.name)
+    apply: SheetApplier
     if args.command == "import-beds":
         sheet, owner, apply = check_bed_sheet(frame, facilities.hospital_codes(engine)), "hospital_code", \
             facilities.apply_bed_counts

@@ -88,15 +88,19 @@ class Timeline:
     """When, after a click, the browser sent its rerun request and received the new map element."""
 
     def __init__(self, page: Page) -> None:
-        self.clicked = self.sent = self.deck = None
+        self.clicked: float | None = None
+        self.sent: float | None = None
+        self.deck: float | None = None
         page.on("websocket", self._socket)
 
     def _socket(self, socket) -> None:
         socket.on("framesent", self._sent)
         socket.on("framereceived", self._received)
 
-    def mark(self) -> None:
+    def mark(self) -> float:
+        """Start timing a click: its time."""
         self.clicked, self.sent, self.deck = time.perf_counter(), None, None
+        return self.clicked
 
     def _sent(self, _payload) -> None:
         if self.clicked and self.sent is None:
@@ -108,8 +112,10 @@ class Timeline:
 
     def split(self, painted_at: float) -> tuple[float, float, float]:
         """(click -> request sent, request -> new map received, received -> painted) in seconds."""
-        sent, deck = self.sent or self.clicked, self.deck or painted_at
-        return sent - self.clicked, deck - sent, painted_at - deck
+        clicked = self.clicked
+        assert clicked is not None, "split() before mark()"
+        sent, deck = self.sent or clicked, self.deck or painted_at
+        return sent - clicked, deck - sent, painted_at - deck
 
 
 def watch(page: Page) -> Frames:
@@ -210,13 +216,13 @@ def click_and_time(page: Page, timeline: Timeline, engine, parent: str, child) -
     page.mouse.move(x, y)
     page.wait_for_timeout(300)  # the hovered area's highlight is drawn before the picture is taken
     before = picture(page)
-    timeline.mark()
+    clicked = timeline.mark()
     page.mouse.click(x, y)
     wait_painted(page, child["code"], before)
     painted_at = time.perf_counter()
     wait_idle(page)
     pick, server, render = timeline.split(painted_at)
-    return {"painted_s": painted_at - timeline.clicked, "run_s": time.perf_counter() - timeline.clicked,
+    return {"painted_s": painted_at - clicked, "run_s": time.perf_counter() - clicked,
             "pick_s": pick, "server_s": server, "render_s": render}
 
 
@@ -309,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     engine = make_engine(args.database_url)
     with engine.connect() as conn:
-        incidents = conn.exec_driver_sql("SELECT count(*) FROM incident").scalar()
+        incidents = conn.exec_driver_sql("SELECT count(*) FROM incident").scalar_one()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as logs, serve_dashboard(args.database_url, Path(logs)) as app, \
             sync_playwright() as playwright:

@@ -108,7 +108,9 @@ def _post_all(port: int, bodies, keys, processes: int, threads: int) -> tuple[fl
 
 def _one_run(service: ServiceProcess, engine, run: int, args) -> dict:
     bodies, keys = _reports(engine, args.events, f"bench{run}", seed=run)
-    cpu_before = _cpu_seconds(service.process.pid)
+    assert service.process is not None, "the service is started before it is timed"
+    pid = service.process.pid
+    cpu_before = _cpu_seconds(pid)
     elapsed, latencies, statuses = _post_all(service.port, bodies, keys, args.processes, args.threads)
     created = statuses.count(201)
     return {
@@ -118,7 +120,7 @@ def _one_run(service: ServiceProcess, engine, run: int, args) -> dict:
         "p50_ms": float(np.percentile(latencies, 50) * 1000),
         "p95_ms": float(np.percentile(latencies, 95) * 1000),
         # CPU the service itself spent per event: what the rate would be on a core of its own.
-        "cpu_ms": (_cpu_seconds(service.process.pid) - cpu_before) / max(created, 1) * 1000,
+        "cpu_ms": (_cpu_seconds(pid) - cpu_before) / max(created, 1) * 1000,
     }
 
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from bench.bench_dashboard import watch
 from bench.results_file import write_section
@@ -50,7 +50,7 @@ POINTS = [(29.8683, 121.5440), (29.8890, 121.5560), (29.8570, 121.5230), (29.836
 NAME = "bench_live"  # its section of bench/results.md
 
 
-WALL_VIEWPORT = {"width": 1920, "height": 1080}
+WALL_VIEWPORT: ViewportSize = {"width": 1920, "height": 1080}
 SECTIONS = {"overview": NAME, "wall": "bench_live_wall"}
 
 
@@ -58,7 +58,9 @@ def today_tile(page: Page) -> int:
     """The number on the 'incidents today' KPI tile (overview) or panel (wall), as the browser shows it."""
     wall_figure = page.locator("[data-kpi=incidents]")
     if wall_figure.count():
-        return int(wall_figure.first.get_attribute("data-value"))
+        value = wall_figure.first.get_attribute("data-value")
+        assert value is not None, "the wall's KPI panels carry their figure in data-value"
+        return int(value)
     label = LABELS["incidents_today"][0]
     tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return int(tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from bench.results_file import RESULTS, write_section
 from clock import now_utc
@@ -95,8 +96,14 @@ def sqlite_url(days: float) -> str:
     return f"sqlite:////tmp/cityops-bench-queries-{days:g}d.sqlite"
 
 
+def sqlite_file(url: str | URL) -> Path:
+    database = make_url(url).database
+    assert database, f"{url} names no database file"
+    return Path(database)
+
+
 def remove_sqlite(url: str) -> None:
-    path = Path(make_url(url).database)
+    path = sqlite_file(url)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
@@ -154,12 +161,12 @@ def build(run: BackendRun, days: float, end: datetime) -> None:
 def describe(run: BackendRun) -> None:
     with run.engine.connect() as conn:
         for table in (incident, *ROLLUP_TABLES):
-            run.counts[table.name] = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar())
+            run.counts[table.name] = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
         if run.name == "postgis":
-            size = conn.execute(sa.select(sa.func.pg_database_size(sa.func.current_database()))).scalar()
+            size = conn.execute(sa.select(sa.func.pg_database_size(sa.func.current_database()))).scalar_one()
             run.size = f"{size / 1e9:.1f} GB"
     if run.name == "sqlite":
-        path = Path(make_url(run.engine.url).database)
+        path = sqlite_file(run.engine.url)
         files = [Path(f"{path}{suffix}") for suffix in ("", "-wal")]
         run.size = f"{sum(f.stat().st_size for f in files if f.exists()) / 1e9:.1f} GB"
 
@@ -185,30 +192,29 @@ def make_cases(engine: Engine, scopes: dict[str, str], end: datetime) -> list[Ca
             def add(name: str, call: Callable[[], object], lv: str = level, wn: str = window_name) -> None:
                 cases.append(Case(name, lv, wn, call))
 
-            add("incident_counts_by_child", lambda c=code, w=window: qi.incident_counts_by_child(engine, c, window=w))
+            # partial binds this iteration's code and window
+            add("incident_counts_by_child", partial(qi.incident_counts_by_child, engine, code, window=window))
             add("incident_counts_by_child +filters",
-                lambda c=code, w=window: qi.incident_counts_by_child(engine, c, window=w, filters=FILTERED))
+                partial(qi.incident_counts_by_child, engine, code, window=window, filters=FILTERED))
             for dim in ("category", "source", "status"):
-                add(f"incident_counts_by {dim}",
-                    lambda c=code, w=window, d=dim: qi.incident_counts_by(engine, c, d, window=w))
-            add("hourly_counts", lambda c=code, w=window: qi.hourly_counts(engine, c, window=w))
-            add("incident_totals", lambda c=code, w=window: qi.incident_totals(engine, c, window=w))
-            add("incident_totals +filters",
-                lambda c=code, w=window: qi.incident_totals(engine, c, window=w, filters=FILTERED))
+                add(f"incident_counts_by {dim}", partial(qi.incident_counts_by, engine, code, dim, window=window))
+            add("hourly_counts", partial(qi.hourly_counts, engine, code, window=window))
+            add("incident_totals", partial(qi.incident_totals, engine, code, window=window))
+            add("incident_totals +filters", partial(qi.incident_totals, engine, code, window=window, filters=FILTERED))
             if level != "grid":
-                add("closed_loop_by_child", lambda c=code, w=window: qi.closed_loop_by_child(engine, c, window=w))
+                add("closed_loop_by_child", partial(qi.closed_loop_by_child, engine, code, window=window))
     for level, code in scopes.items():
         def add_now(name: str, call: Callable[[], object], lv: str = level) -> None:
             cases.append(Case(name, lv, "now", call))
 
-        add_now("overdue_count", lambda c=code: qi.overdue_count(engine, c, at=end))
-        add_now("latest_incidents", lambda c=code: qi.latest_incidents(engine, c, limit=50))
+        add_now("overdue_count", partial(qi.overdue_count, engine, code, at=end))
+        add_now("latest_incidents", partial(qi.latest_incidents, engine, code, limit=50))
         add_now("recent_incident_points 1h",
-                lambda c=code: qi.recent_incident_points(engine, c, since=end - timedelta(hours=1)))
-        add_now("assembly_points_in_scope", lambda c=code: facilities.assembly_points_in_scope(engine, c))
-        add_now("depots_in_scope", lambda c=code: facilities.depots_in_scope(engine, c))
-        add_now("stock_in_scope", lambda c=code: facilities.stock_in_scope(engine, c))
-        add_now("hospitals_in_scope", lambda c=code: facilities.hospitals_in_scope(engine, c))
+                partial(qi.recent_incident_points, engine, code, since=end - timedelta(hours=1)))
+        add_now("assembly_points_in_scope", partial(facilities.assembly_points_in_scope, engine, code))
+        add_now("depots_in_scope", partial(facilities.depots_in_scope, engine, code))
+        add_now("stock_in_scope", partial(facilities.stock_in_scope, engine, code))
+        add_now("hospitals_in_scope", partial(facilities.hospitals_in_scope, engine, code))
     return cases
 
 
@@ -279,11 +285,16 @@ def load_duckdb(engine: Engine) -> tuple[duckdb.DuckDBPyConnection, int, float]:
             else:
                 duck.execute("INSERT INTO inc SELECT * FROM chunk")
             duck.unregister("chunk")
-    rows = duck.execute("SELECT count(*) FROM inc").fetchone()[0]
-    return duck, int(rows), time.perf_counter() - started
+    counted = duck.execute("SELECT count(*) FROM inc").fetchone()
+    assert counted is not None  # count(*) always answers one row
+    return duck, int(counted[0]), time.perf_counter() - started
 
 
-def duck_cases(duck, scopes: dict[str, str], end: datetime) -> list[Case]:
+def duck_rows(duck: duckdb.DuckDBPyConnection, sql: str, params: tuple) -> list[tuple]:
+    return duck.execute(sql, params).fetchall()
+
+
+def duck_cases(duck: duckdb.DuckDBPyConnection, scopes: dict[str, str], end: datetime) -> list[Case]:
     """The roll-up queries' answers computed from raw rows: counts by child, category, hour, status."""
     cases = []
     for window_name, hours in WINDOWS.items():
@@ -298,8 +309,7 @@ def duck_cases(duck, scopes: dict[str, str], end: datetime) -> list[Case]:
             for name, group in (("counts by child", CHILD_COLUMN[level]), ("counts by category", "category"),
                                 ("hourly counts", "report_hour"), ("totals by status", "status")):
                 sql = f"SELECT {group}, count(*) FROM inc WHERE {where} GROUP BY {group}"  # noqa: S608 - fixed names
-                cases.append(Case(name, level, window_name,
-                                  lambda s=sql, p=tuple(params): duck.execute(s, p).fetchall()))
+                cases.append(Case(name, level, window_name, partial(duck_rows, duck, sql, tuple(params))))
     return cases
 
 
@@ -376,16 +386,16 @@ def report(runs: list[BackendRun], duck: list[Case], duck_load: tuple[int, float
         out += table(duck, tuple(WINDOWS))
     out += ["", "### Verdict", ""]
     for run in runs:
-        worst = max(c.p95 for c in run.cases)
+        slowest = max(c.p95 for c in run.cases)
         over = [c for c in run.cases if c.p95 > BUDGET_MS]
         if run.name == "sqlite":
             verdict = "meets" if not over else "misses"
             out.append(f"- **SpatiaLite, {run.counts['incident']:,} incidents: {verdict} the budget** "
-                       f"(p95 <= {BUDGET_MS:.0f} ms): slowest p95 {worst:.1f} ms over {len(run.cases)} cases"
+                       f"(p95 <= {BUDGET_MS:.0f} ms): slowest p95 {slowest:.1f} ms over {len(run.cases)} cases"
                        + ("." if not over else "; over: " + "; ".join(
                            f"{c.function} {c.level} {c.window} ({c.p95:.0f} ms)" for c in over) + "."))
         else:
-            out.append(f"- {run.name}: slowest p95 {worst:.1f} ms; {len(over)} of {len(run.cases)} cases over "
+            out.append(f"- {run.name}: slowest p95 {slowest:.1f} ms; {len(over)} of {len(run.cases)} cases over "
                        f"{BUDGET_MS:.0f} ms.")
     return "\n".join(out)
 
@@ -411,6 +421,7 @@ def open_backend(name: str, args, pg_url: str | None) -> BackendRun:
         if not args.reuse:
             remove_sqlite(url)
         return BackendRun(name, make_engine(url))
+    assert pg_url, f"postgis needs {POSTGRES_ENV} or --start-postgis"  # main() drops postgis otherwise
     engine = make_engine(postgres_database(pg_url, args.days, fresh=not args.reuse))
     return BackendRun(name, engine)
 
@@ -447,14 +458,16 @@ def main(argv: list[str] | None = None) -> int:
             if run.name == "sqlite":
                 run.plans = {f"{c.function} / {c.level} / {c.window} (p95 {c.p95:.0f} ms)": sqlite_plans(run.engine, c)
                              for c in run.cases if c.p95 > BUDGET_MS}
-        duck, duck_load = [], (0, 0.0)
+        duck: list[Case] = []
+        duck_load = (0, 0.0)  # rows loaded, seconds
         if not args.no_duckdb:
             source = next((r for r in runs if r.name == "sqlite"), runs[0])
             log("duckdb: loading raw rows")
-            connection, *duck_load = load_duckdb(source.engine)
+            connection, rows, load_s = load_duckdb(source.engine)
+            duck_load = (rows, load_s)
             duck = duck_cases(connection, scopes, end)
             time_cases(duck, args.reps)
-        text = report(runs, duck, tuple(duck_load), args, scopes, end)
+        text = report(runs, duck, duck_load, args, scopes, end)
     finally:
         if started_pg:
             stop_postgis()

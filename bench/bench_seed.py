@@ -52,7 +52,7 @@ def build_once(backend: str, days: float, seed: int) -> dict[str, float]:
         build_demo(engine, days=days, seed=seed, progress=lambda step: marks.append((step, time.perf_counter())))
         ended = time.perf_counter()
         with engine.connect() as conn:
-            incidents = conn.exec_driver_sql("SELECT count(*) FROM incident").scalar()
+            incidents = conn.exec_driver_sql("SELECT count(*) FROM incident").scalar_one()
         engine.dispose()
         if backend == "postgis":
             drop_database(engine.url)
@@ -63,12 +63,12 @@ def build_once(backend: str, days: float, seed: int) -> dict[str, float]:
 
 def report(results: dict[str, list[dict]], days: float, seed: int, load: str) -> str:
     columns = [*SEED_STEPS, "total"]
-    runs = len(next(iter(results.values())))
+    run_count = len(next(iter(results.values())))
     lines = [
         "## Demo city build (bench/bench_seed.py)",
         "",
         f"`build_demo(days={days:g}, seed={seed})`, what `cli.py seed` and `scripts/run-app` run, in a new process "
-        f"and into a new database per run; median seconds per step over {runs} runs. Budget: the default "
+        f"and into a new database per run; median seconds per step over {run_count} runs. Budget: the default "
         f"demo database (SpatiaLite) in under {BUDGET_S:.0f} s. Machine: {platform.machine()}, "
         f"{os.cpu_count()} CPUs, shared (load average {load}). PostGIS is the test server of "
         "scripts/start-postgis (fsync off).",

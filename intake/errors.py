@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -32,7 +32,7 @@ class Open311Error(HTTPException):
         self.problems, self.allowed = problems, allowed
 
 
-def validation_problems(errors: list[dict]) -> list[str]:
+def validation_problems(errors: Sequence[Mapping[str, Any]]) -> list[str]:
     """One sentence per pydantic error: the field, what is wrong, and how to send it right."""
     problems = []
     for error in errors:
@@ -113,10 +113,12 @@ def open311_error(
 
 async def _answer(answer: Answer, request: Request, exc: Exception) -> JSONResponse:
     problems = answer.describe(request, exc)
-    allowed = exc.allowed if answer.allowed else None
-    if answer.status is None:
+    # The table asks for allowed actions only of the exceptions that carry them, and leaves the status
+    # to the exception only for HTTPExceptions: the isinstance checks restate that for the type checker.
+    allowed = exc.allowed if answer.allowed and isinstance(exc, Open311Error | Conflict) else None
+    if answer.status is None and isinstance(exc, HTTPException):
         return open311_error(exc.status_code, problems, allowed, exc.headers)
-    return open311_error(answer.status, problems, allowed, answer.headers)
+    return open311_error(answer.status or 500, problems, allowed, answer.headers)
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -32,8 +33,8 @@ class ServiceProcess:
         self.port = port or free_port()
         self.log_path = log_path
         self.access_log = access_log
-        self.process: subprocess.Popen | None = None
-        self._output = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self._output: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -57,22 +58,22 @@ class ServiceProcess:
         # The child reads its settings from its environment: pass ours on with the database URL.
         env = {**os.environ, "DATABASE_URL": self.database_url}
         self._output = open(self.log_path, "ab") if self.log_path else None  # closed in _close_log
-        self.process = subprocess.Popen(  # noqa: S603 - our own fixed command
+        self.process = process = subprocess.Popen(  # noqa: S603 - our own fixed command
             command,
             cwd=PROJECT_ROOT,
             env=env,
             stdout=self._output or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready(timeout)
+        self._wait_ready(process, timeout)
         return self
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, process: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise RuntimeError(
-                    f"the intake service exited with {self.process.returncode} at start-up"
+                    f"the intake service exited with {process.returncode} at start-up"
                     + (f"; see {self.log_path}" if self.log_path else "")
                 )
             try:

@@ -9,7 +9,7 @@ loop. The fixtures:
   shared SpatiaLite demo database: ``dashboard.url("incidents", scope="330212")`` (the overview is
   the default page, ``dashboard.url(scope=...)``; ``/overview`` is "page not found"),
   ``dashboard.engine`` for the figures to compare with;
-- ``dashboard_page``: a fresh 1600x1000 page; ``dashboard_page.requests`` lists every URL it asked for.
+- ``dashboard_page``: a fresh 1600x1000 page; ``requested_urls``: every URL that page asks for.
 
 The functions: ``open_page`` (go to a URL, wait for the breadcrumbs that every page frame draws, or
 another ``ready`` selector, and for the script run's end), ``wait_idle``, ``screenshot`` (PNG under
@@ -39,8 +39,9 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 import shapely
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, FloatRect, Locator, Page, ViewportSize, sync_playwright
 from shapely.geometry import Point, Polygon
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
 from queries.engine import make_engine
@@ -51,7 +52,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-VIEWPORT = {"width": 1600, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1600, "height": 1000}
 DECK = "[data-testid=stDeckGlJsonChart]"
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 TILE_SIZE = 512  # deck.gl's Web Mercator: 512 * 2**zoom pixels round the world
@@ -189,17 +190,19 @@ class DeckMap:
     latitude: float
     zoom: float
     index: int = 0
-    _box: dict | None = None
+    _box: FloatRect | None = None
 
     @property
     def element(self) -> Locator:
         return self.page.locator(DECK).nth(self.index)
 
-    def box(self) -> dict:
+    def box(self) -> FloatRect:
         """The canvas's box on the page, measured once (after scrolling the map into view)."""
         if self._box is None:
             self.element.scroll_into_view_if_needed()
-            self._box = self.element.locator("canvas").first.bounding_box()
+            box = self.element.locator("canvas").first.bounding_box()
+            assert box is not None, "the map's canvas is not visible"
+            self._box = box
         return self._box
 
     def pixel(self, lon: float, lat: float) -> tuple[float, float]:
@@ -214,7 +217,7 @@ class DeckMap:
         points (facility dots drawn over it), best first."""
         box = self.box()
         part = max(getattr(geometry, "geoms", [geometry]), key=lambda g: g.area)
-        shape = Polygon([self.pixel(x, y) for x, y in part.exterior.coords]).buffer(0)
+        shape: BaseGeometry = Polygon([self.pixel(x, y) for x, y in part.exterior.coords]).buffer(0)
         shape = shape.intersection(shapely.box(box["x"] + 4, box["y"] + 4, box["x"] + box["width"] - 4,
                                                box["y"] + box["height"] - 4))
         if shape.is_empty:
@@ -294,10 +297,15 @@ def dashboard(demo_engines, tmp_path_factory) -> Iterator[ServedApp]:
 
 @pytest.fixture
 def dashboard_page(chromium: Browser) -> Iterator[Page]:
-    """A fresh page (own context) whose `requests` attribute lists every URL it requested."""
+    """A fresh page in its own context."""
     context = chromium.new_context(viewport=VIEWPORT, locale="zh-CN")
-    page = context.new_page()
-    page.requests = []
-    page.on("request", lambda request: page.requests.append(request.url))
-    yield page
+    yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def requested_urls(dashboard_page: Page) -> list[str]:
+    """Every URL `dashboard_page` requests from now on (Page.requests() keeps only the last 100)."""
+    urls: list[str] = []
+    dashboard_page.on("request", lambda request: urls.append(request.url))
+    return urls

@@ -7,7 +7,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.browser import chromium, dashboard, dashboard_page  # noqa: F401 - fixtures, one per session
+from tests.browser import (  # noqa: F401 - fixtures, one per session
+    chromium,
+    dashboard,
+    dashboard_page,
+    requested_urls,
+)
 from tests.support import BACKENDS, SMALL_DAYS, DemoTemplates, discard
 
 

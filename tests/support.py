@@ -85,6 +85,7 @@ def copy_database(source_url: str, tmp_dir: Path) -> str:
     """The URL of a new database holding a copy of source (PostGIS: source must have no connections)."""
     source = make_url(source_url)
     if source.get_backend_name() == "sqlite":
+        assert source.database, f"{source_url} names no file"
         return f"sqlite:///{copy_sqlite(source.database, _new_sqlite_path(tmp_dir))}"
     url = _new_postgres_url()
     _on_server(f'CREATE DATABASE "{url.database}" TEMPLATE "{source.database}"')

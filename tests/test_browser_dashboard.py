@@ -126,7 +126,7 @@ def assert_kpis(page: Page, engine, code: str, before: dict) -> None:
         assert on_screen[label] in {value, before[label]}, (code, label, on_screen)
 
 
-def test_drill_down_to_a_community_and_back_up(dashboard: ServedApp, dashboard_page: Page):
+def test_drill_down_to_a_community_and_back_up(dashboard: ServedApp, dashboard_page: Page, requested_urls: list[str]):
     page, engine = dashboard_page, dashboard.engine
     city_name = areas.scope_of(engine, CITY).name
     districts = areas.children_of(engine, CITY)
@@ -166,7 +166,7 @@ def test_drill_down_to_a_community_and_back_up(dashboard: ServedApp, dashboard_p
     assert_map_shows_children(page, engine, CITY)
 
     assert page.locator("[data-testid=stException]").count() == 0
-    elsewhere = {urlparse(u).hostname for u in page.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
+    elsewhere = {urlparse(u).hostname for u in requested_urls if urlparse(u).scheme in ("http", "https", "ws", "wss")}
     assert elsewhere <= LOCAL_HOSTS, f"requests left the machine: {elsewhere - LOCAL_HOSTS}"
 
 

@@ -84,10 +84,12 @@ def _expected_figures(engine, code: str, window: Window) -> dict[str, str]:
     hospitals = hospitals_in_scope(engine, code)
     points = assembly_points_in_scope(engine, code)
     stock = stock_in_scope(engine, code)
+    disposal_rate = totals["disposal_rate"]
+    assert disposal_rate is not None, f"{code} has no incidents to close in the window"
     figures = {
         "incidents": f"{totals['incidents']:,}",
         "open": f"{totals['open']:,}",
-        "disposal_rate": f"{totals['disposal_rate'] * 100:.1f}%",
+        "disposal_rate": f"{disposal_rate * 100:.1f}%",
         "beds_available": f"{int((hospitals['beds_total'] - hospitals['beds_occupied']).sum()):,}",
         "assembly_capacity": f"{int(points.loc[points['status'] == 'open', 'capacity'].sum()):,}",
         "items_below_min": f"{int((stock['quantity'] < stock['min_level']).sum()):,}",

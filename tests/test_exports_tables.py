@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timedelta
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -26,8 +27,8 @@ def _window() -> Window:
     return Window(end - timedelta(hours=49), end + timedelta(hours=1))
 
 
-def _provenance(**changes) -> Provenance:
-    base = dict(
+def _provenance(**changes: Any) -> Provenance:
+    base: dict[str, Any] = dict(
         scope_code="330212",
         scope_path=("宁波市", "鄞州区"),
         level="district",

@@ -52,8 +52,10 @@ def csv_file(tmp_path: Path, rows: list[list], encoding: str = "gbk", name: str 
 
 def xlsx_bytes(rows: list[list]) -> bytes:
     book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook has one worksheet
     for row in [HEADER, *rows]:
-        book.active.append(row)
+        sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

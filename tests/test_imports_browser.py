@@ -62,8 +62,9 @@ def test_a_bed_sheet_through_the_browser(import_app: ServedApp, chromium: Browse
     assert "已导入 2 行数据" in page.locator("[data-testid=stAlertContentSuccess]").inner_text()
     screenshot(page, "imports-done")
     after = facilities.bed_counts(engine, [first, second]).set_index(["hospital_code", "bed_type"])
-    assert after.loc[(first, "icu"), ["total", "occupied"]].tolist() == [10, 8]
-    assert after.loc[(second, "general"), ["total", "occupied"]].tolist() == [900, 700]
+    # to_numpy(): pandas-stubs types a row-and-columns .loc as a DataFrame, though one row gives a Series
+    assert after.loc[(first, "icu"), ["total", "occupied"]].to_numpy().tolist() == [10, 8]
+    assert after.loc[(second, "general"), ["total", "occupied"]].to_numpy().tolist() == [900, 700]
     changed, counts = [(first, "icu"), (second, "general")], ["total", "occupied"]
     unchanged = before.set_index(["hospital_code", "bed_type"]).drop(changed)[counts]
     assert after.drop(changed)[counts].equals(unchanged)

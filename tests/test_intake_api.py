@@ -92,7 +92,7 @@ def _step(live: Live, request_id: str, action: str, note: str | None = None) -> 
 def _count(engine: Engine, condition=None) -> int:
     statement = sa.select(sa.func.count()).select_from(incident)
     with engine.connect() as conn:
-        return int(conn.execute(statement if condition is None else statement.where(condition)).scalar())
+        return int(conn.execute(statement if condition is None else statement.where(condition)).scalar_one())
 
 
 def _row(engine: Engine, request_id: str) -> dict:

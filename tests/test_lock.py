@@ -16,7 +16,7 @@ PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?)
 
 def pins(lock: str) -> dict[str, tuple[str, str | None]]:
     """name -> (version, marker) of every package the lock file pins."""
-    found = {}
+    found: dict[str, tuple[str, str | None]] = {}
     for line in (PROJECT_ROOT / lock).read_text(encoding="utf-8").splitlines():
         if match := PIN.match(line):
             found[canonicalize_name(match[1])] = (match[2], match[3])

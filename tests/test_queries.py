@@ -110,7 +110,7 @@ def busiest_scopes(raw: pd.DataFrame) -> list[str]:
     """The city and the busiest district > street > community > grid under it (non-trivial scopes)."""
     scopes, rows = [CITY], raw
     for level in ("district", "street", "community", "grid"):
-        code = rows[f"sj_{level}"].value_counts().idxmax()
+        code = str(rows[f"sj_{level}"].value_counts().idxmax())
         scopes.append(code)
         rows = rows[rows[f"sj_{level}"] == code]
     return scopes

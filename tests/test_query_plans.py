@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from queries import areas
 from queries import incidents as qi
@@ -28,7 +30,7 @@ def sqlite_engine(demo_engines):
 
 
 @contextmanager
-def captured(engine):
+def captured(engine: Engine) -> Iterator[list[tuple[str, tuple]]]:
     """Every statement and parameter set the engine sends while the block runs."""
     statements: list[tuple[str, tuple]] = []
 
@@ -44,7 +46,7 @@ def captured(engine):
 
 def hot_calls(engine) -> list[tuple[str, Callable[[], object]]]:
     end = datetime.fromisoformat(areas.dataset_facts(engine)["built_at"])
-    calls = []
+    calls: list[tuple[str, Callable[[], object]]] = []
     # windows inside the 2 days of test data: with SQLite's range statistics a window covering the
     # whole table is rightly read with a scan, which says nothing about a year of incidents
     for hours in (1, 6, 24):
@@ -52,20 +54,19 @@ def hot_calls(engine) -> list[tuple[str, Callable[[], object]]]:
         for scope in SCOPES:
             for filters in FILTER_SETS:
                 tag = f"{scope} {hours}h {filters}"
+                # partial binds this iteration's scope, window and filters
                 calls += [
                     (f"incident_counts_by_child {tag}",
-                     lambda s=scope, w=window, f=filters: qi.incident_counts_by_child(engine, s, window=w, filters=f)),
+                     partial(qi.incident_counts_by_child, engine, scope, window=window, filters=filters)),
                     (f"incident_totals {tag}",
-                     lambda s=scope, w=window, f=filters: qi.incident_totals(engine, s, window=w, filters=f)),
-                    (f"hourly_counts {tag}",
-                     lambda s=scope, w=window, f=filters: qi.hourly_counts(engine, s, window=w, filters=f)),
+                     partial(qi.incident_totals, engine, scope, window=window, filters=filters)),
+                    (f"hourly_counts {tag}", partial(qi.hourly_counts, engine, scope, window=window, filters=filters)),
                     (f"closed_loop_by_child {tag}",
-                     lambda s=scope, w=window, f=filters: qi.closed_loop_by_child(engine, s, window=w, filters=f)),
+                     partial(qi.closed_loop_by_child, engine, scope, window=window, filters=filters)),
                     (f"incident_counts_by {tag}",
-                     lambda s=scope, w=window, f=filters: qi.incident_counts_by(engine, s, "status", window=w,
-                                                                                filters=f)),
+                     partial(qi.incident_counts_by, engine, scope, "status", window=window, filters=filters)),
                 ]
-    calls += [(f"overdue_count {scope}", lambda s=scope: qi.overdue_count(engine, s)) for scope in SCOPES]
+    calls += [(f"overdue_count {scope}", partial(qi.overdue_count, engine, scope)) for scope in SCOPES]
     return calls
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page
-from shapely.geometry import Polygon
+from shapely.geometry import Point, Polygon
 
 from geo.layers import view_for_bounds
 from geo.scenario import METRIC_CRS
@@ -58,7 +58,7 @@ def _new_page(browser: Browser) -> Page:
 def _zone(engine) -> tuple[str, str, list[tuple[float, float]]]:
     """The first street of the district and the corners of the box around its grid cells."""
     street = children_of(engine, DISTRICT).iloc[0]
-    minx, miny, maxx, maxy = area_geometries(engine, street["code"], "grid").total_bounds
+    minx, miny, maxx, maxy = map(float, area_geometries(engine, street["code"], "grid").total_bounds)
     corners = [(round(x, 6), round(y, 6)) for x, y in ((minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy))]
     return street["code"], street["name"], corners
 
@@ -129,6 +129,7 @@ def _loneliest_cell(engine) -> tuple[float, float]:
     joined = gpd.sjoin_nearest(cells, usable, distance_col="d").sort_values("d")
     far = joined.iloc[-1].geometry
     lonlat = gpd.GeoSeries([far], crs=METRIC_CRS).to_crs("EPSG:4326").iloc[0]
+    assert isinstance(lonlat, Point)
     return lonlat.x, lonlat.y
 
 

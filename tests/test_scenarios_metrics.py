@@ -14,6 +14,7 @@ from shapely.geometry import Polygon, mapping
 from geo import scenario as sc
 from geo import scenario_map as smap
 from scenario_model import Overrides
+from vocab import BED_TYPE_CODES
 
 # The town is drawn in UTM 51N metres (so distances are exact) and stored in lon/lat like the DB.
 X0, Y0 = 350_000.0, 3_300_000.0
@@ -80,7 +81,7 @@ def _assembly() -> pd.DataFrame:
 
 
 def _beds(general: tuple[int, int], icu: tuple[int, int] = (0, 0)) -> dict:
-    values = {f"{b}_{m}": 0 for b in sc.BED_TYPE_CODES for m in ("total", "occupied")}
+    values = {f"{b}_{m}": 0 for b in BED_TYPE_CODES for m in ("total", "occupied")}
     values |= {"general_total": general[0], "general_occupied": general[1], "icu_total": icu[0],
                "icu_occupied": icu[1]}
     return values

@@ -67,7 +67,7 @@ def _tiles(app: AppTest) -> dict[str, str]:
 
 
 def _type_zone(app: AppTest, text: str) -> AppTest:
-    area = next(a for a in app.text_area if a.key.startswith("scn-typed-"))
+    area = next(a for a in app.text_area if a.key is not None and a.key.startswith("scn-typed-"))
     area.input(text).run()
     return app.button(key="scn-use-typed").click().run()
 
@@ -144,7 +144,7 @@ def test_city_scope_lists_every_community_but_maps_streets(page_on, writable):
 
 def _capacity_form(app: AppTest):
     """The number input and Set button of the 'change a capacity' form."""
-    value = next(n for n in app.number_input if n.key.startswith("scn-capacity-value-"))
+    value = next(n for n in app.number_input if n.key is not None and n.key.startswith("scn-capacity-value-"))
     button = next(b for b in app.button if b.label == "设定" and b.form_id.startswith("scn-capacity-"))
     return value, button
 

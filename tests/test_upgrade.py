@@ -75,7 +75,7 @@ def _wait_until_queued(conn: sa.Connection, runs: list[subprocess.Popen], databa
                          for run in runs)
         else:
             queued = conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                                          "AND NOT granted")).scalar()
+                                          "AND NOT granted")).scalar_one()
         if queued == len(runs):
             return
         time.sleep(0.1)

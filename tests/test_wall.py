@@ -169,7 +169,12 @@ def test_the_header_marks_stale_figures_with_the_local_time_they_date_from():
 # ------------------------------------------------------------------ the page, run by AppTest
 
 
-def expected_figures(engine, code: str) -> dict[str, str]:
+# One expected figure: a text shown as is, a rate compared within 1e-9, None for a dash (a rate of
+# nothing) or, for "categories", the incidents per category.
+Expected = str | float | None | dict[str, int]
+
+
+def expected_figures(engine, code: str) -> dict[str, Expected]:
     """What the wall must show for a scope today, computed here from the query layer's rows."""
     window = today_window()
     totals = incident_totals(engine, code, window=window)
@@ -197,9 +202,10 @@ def categories_match(shown: dict[str, str], counts: dict[str, int]) -> bool:
             and rest == sum(largest[6:]))
 
 
-def matches(shown: dict[str, str], expected: dict) -> bool:
+def matches(shown: dict[str, str], expected: dict[str, Expected]) -> bool:
     for key, value in expected.items():
         if key == "categories":
+            assert isinstance(value, dict)
             if not categories_match(shown, value):
                 return False
         elif value is None:  # a rate of nothing: shown as a dash, carried as an empty value

@@ -71,7 +71,7 @@ class WallPage:
             "els => els.map(e => ['category:' + e.dataset.category, e.dataset.value])")
         return dict(shown + bars)
 
-    def foreign_hosts(self) -> set[str]:
+    def foreign_hosts(self) -> set[str | None]:  # None: a URL without a host
         hosts = {urlparse(u).hostname for u in self.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
         return hosts - LOCAL_HOSTS
 
