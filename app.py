@@ -6,15 +6,17 @@ import streamlit as st
 
 from settings import get_settings
 from ui.frame import show_framed
-from ui.i18n import t
+from ui.i18n import in_language, t
 from ui.router import HOME, PAGES, WALL
+from ui.state import view_state
 
 get_settings()  # validate settings (and export the SpatiaLite path) before any page runs
 
 st.set_page_config(page_title="城运一张图 CityOps", layout="wide",
                    initial_sidebar_state="expanded")
 
-pages = {spec: st.Page(spec.path, title=t(spec.key), url_path=spec.key, default=spec is HOME) for spec in PAGES}
+with in_language(view_state().lang):  # the pages' titles in the navigation
+    pages = {spec: st.Page(spec.path, title=t(spec.key), url_path=spec.key, default=spec is HOME) for spec in PAGES}
 on_wall = st.query_params.get("wall") == "1"
 # The video wall has no navigation, and ?wall=1 on any page's URL opens the wall.
 page = st.navigation(list(pages.values()), position="hidden" if on_wall else "sidebar")
@@ -24,4 +26,4 @@ if on_wall and spec is not WALL:
 if spec.framed:
     show_framed(page.run, spec.key, sidebar=spec.sidebar, scoped=spec.scoped)
 else:
-    page.run()
+    page.run()  # the wall sets its language itself

@@ -39,8 +39,8 @@ from bench.results_file import write_section  # noqa: E402
 from intake.process import ServiceProcess  # noqa: E402
 from settings import DEFAULT_SQLITE_PATH, get_settings  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, open_page, serve_dashboard  # noqa: E402
+from texts import text  # noqa: E402
 from ui.data import LIVE_TTL  # noqa: E402
-from ui.i18n import LABELS  # noqa: E402
 
 BUDGET_S = 5.0
 WALL_TICK_BUDGET = 100_000  # bytes per live refresh of one wall (DESIGN.md)
@@ -59,7 +59,7 @@ def today_tile(page: Page) -> int:
     wall_figure = page.locator("[data-kpi=incidents]")
     if wall_figure.count():
         return int(wall_figure.first.get_attribute("data-value"))
-    label = LABELS["incidents_today"][0]
+    label = text("incidents_today", "zh")
     tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return int(tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
 

@@ -31,9 +31,8 @@ from exports.briefing_data import (
     resource_summary,
 )
 from exports.fonts import pdf_font
-from exports.labels import text
 from formats import fmt_int, fmt_num
-from vocab import ASSEMBLY_KINDS, label
+from texts import term, text
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -165,7 +164,7 @@ def _details(data: BriefingData, styles: dict, width: float) -> list:
     lang = data.provenance.lang
     kinds = [[text(k, lang) for k in ("kind", "points", "capacity", "open_capacity")]]
     kinds += [
-        [label(ASSEMBLY_KINDS, r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
+        [term("assembly_kind", r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
         for r in data.assembly_kinds.itertuples()
     ]
     lines = below_minimum(data)

@@ -20,9 +20,8 @@ from exports.briefing_data import (
     key_figures,
     resource_summary,
 )
-from exports.labels import text
 from formats import fmt_int, fmt_num
-from vocab import ASSEMBLY_KINDS, label
+from texts import term, text
 
 # Office on the leaders' Windows machines has YaHei; LibreOffice substitutes Noto CJK.
 FONT = "Microsoft YaHei"
@@ -172,7 +171,7 @@ def _details(deck, data: BriefingData) -> None:
     slide = _slide(deck, data, text("resource_details", lang))
     kinds = [[text(k, lang) for k in ("kind", "points", "capacity", "open_capacity")]]
     kinds += [
-        [label(ASSEMBLY_KINDS, r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
+        [term("assembly_kind", r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
         for r in data.assembly_kinds.itertuples()
     ]
     _text(slide, (MARGIN, BODY_TOP, Inches(5), Inches(0.5)), [text("assembly_points", lang)], 16, BLUE)

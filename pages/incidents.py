@@ -60,7 +60,7 @@ def _closed_loop(state: ViewState) -> None:
     left.plotly_chart(charts.closed_loop_figure(loop, t("closed_loop"), t("disposal_rate")),
                       width="stretch", key="chart-loop")
     table = pd.DataFrame({
-        t("name"): loop["name"], t("incidents"): loop["incidents"], t("open"): loop["open"],
+        t("name"): loop["name"], t("incidents_total"): loop["incidents"], t("open"): loop["open"],
         t("disposal_rate"): loop["disposal_rate"].map(fmt_pct),
         t("on_time_rate"): loop["on_time_rate"].map(fmt_pct),
         t("median_hours"): loop["median_hours"].map(fmt_num),

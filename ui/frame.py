@@ -10,8 +10,9 @@ import streamlit as st
 
 from errors import CityOpsError, DatabaseUnavailable, UnknownArea
 from settings import get_settings
+from texts import LANGUAGES
 from ui import data
-from ui.i18n import t
+from ui.i18n import in_language, t
 from ui.router import run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_problems, url_widget_key, view_state
 
@@ -72,8 +73,8 @@ def _sidebar(state: ViewState) -> None:
                      label_visibility="collapsed", key=key, on_change=_picked,
                      args=(key, "scope", current, state))
         _url_radio(t("window"), list(WINDOW_HOURS), "window", state, format_func=t)
-        _url_radio(t("language"), ["zh", "en"], "lang", state, horizontal=True,
-                   format_func=lambda v: "中文" if v == "zh" else "English")
+        _url_radio(t("language"), list(LANGUAGES), "lang", state, horizontal=True,
+                   format_func=lambda v: LANGUAGES[v].name)
         st.caption(t("synthetic_note"))
 
 
@@ -87,23 +88,29 @@ def current_view() -> ViewState:
     return state
 
 
+def _framed(state: ViewState, run_page: Callable[[], None], title_key: str, *, sidebar: bool, scoped: bool) -> None:
+    """The sidebar, title, URL problems and breadcrumbs, then the page, with the view set for current_view()."""
+    if sidebar:
+        _sidebar(state)
+    st.title(t(title_key))
+    if url_problems():
+        st.warning(t("bad_url") + "; ".join(url_problems()))
+    if scoped:
+        breadcrumbs(state)
+    token = _FRAMED_VIEW.set(state)
+    try:
+        run_page()
+    finally:
+        _FRAMED_VIEW.reset(token)
+
+
 def show_framed(run_page: Callable[[], None], title_key: str, *, sidebar: bool = True, scoped: bool = True) -> None:
     """Draw the frame (sidebar, title, URL problems, breadcrumbs) and the page inside it; a domain error
     becomes a message, never a traceback. A page that is not about a scope (scoped=False) has no breadcrumbs."""
     try:
         state = _resolved_state()
-        if sidebar:
-            _sidebar(state)
-        st.title(t(title_key))
-        if url_problems():
-            st.warning(t("bad_url") + "; ".join(url_problems()))
-        if scoped:
-            breadcrumbs(state)
-        token = _FRAMED_VIEW.set(state)
-        try:
-            run_page()
-        finally:
-            _FRAMED_VIEW.reset(token)
+        with in_language(state.lang):
+            _framed(state, run_page, title_key, sidebar=sidebar, scoped=scoped)
     except DatabaseUnavailable as exc:
         st.error(f"{exc}")
     except CityOpsError as exc:

@@ -102,7 +102,7 @@ def _points_tab(baseline: Baseline) -> None:
         name = st.text_input(t("name"), value="临时避难点")
         kinds = [k.code for k in ASSEMBLY_KINDS]
         kind = st.selectbox(t("kind"), kinds, index=kinds.index("evacuation_base"),
-                            format_func=lambda k: term("kind", k))
+                            format_func=lambda k: term("assembly_kind", k))
         capacity = st.number_input(t("capacity"), value=2000, step=100, key="scn-new-capacity")
         lon, lat = _lon_lat("scn-new-point")
         if st.form_submit_button(t("scn_add")):

@@ -22,6 +22,7 @@ from geo.layers import CompactDeck
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from queries.incidents import NO_FILTERS
 from settings import Settings
+from texts import LANGUAGES
 from ui import data
 from ui.i18n import current_language, t, term
 from ui.state import ViewState
@@ -337,7 +338,7 @@ def clock(timezone: str, key: str = "wall-clock") -> tuple[int, int]:
     """Draw the live clock; return the browser's viewport size (a default until it is known)."""
     known = (st.session_state.get(key) or {}).get("viewport") or {}
     size = (int(known.get("width") or 0), int(known.get("height") or 0))
-    _clock_component(key=key, data={"tz": timezone, "locale": "en-GB" if current_language() == "en" else "zh-CN",
+    _clock_component(key=key, data={"tz": timezone, "locale": LANGUAGES[current_language()].browser_locale,
                                     "known": f"{size[0]}x{size[1]}"},
                      on_viewport_change=lambda: None, width="content")
     return size if all(size) else DEFAULT_VIEWPORT
