@@ -6,18 +6,20 @@ import streamlit as st
 
 from settings import get_settings
 from ui.frame import show_framed
-from ui.i18n import t
+from ui.i18n import in_language, t
 from ui.router import HOME, PAGES, WALL
+from ui.state import view_state
 
 get_settings()  # validate settings (and export the SpatiaLite path) before any page runs
 
 st.set_page_config(page_title="城运一张图 CityOps", layout="wide",
                    initial_sidebar_state="expanded")
 
-pages = {spec: st.Page(spec.path, title=t(spec.key), url_path=spec.key) for spec in PAGES}
-# "/" is no page of its own: it opens the overview (or, with ?wall=1, the wall) with the URL's view, so that
-# every page has one address (/overview as well, which a default page would not answer to).
-home = st.Page(lambda: None, title=t(HOME.key), url_path="", default=True)
+with in_language(view_state().lang):  # the pages' titles (the browser tab's)
+    pages = {spec: st.Page(spec.path, title=t(spec.key), url_path=spec.key) for spec in PAGES}
+    # "/" is no page of its own: it opens the overview (or, with ?wall=1, the wall) with the URL's view, so that
+    # every page has one address (/overview as well, which a default page would not answer to).
+    home = st.Page(lambda: None, title=t(HOME.key), url_path="", default=True)
 on_wall = st.query_params.get("wall") == "1"
 # The sidebar's page links are drawn by the frame: they carry the view, Streamlit's own links would not.
 page = st.navigation([home, *pages.values()], position="hidden")
@@ -27,4 +29,4 @@ if spec is None or (on_wall and spec is not WALL):
 elif spec.framed:
     show_framed(page, spec, pages)
 else:
-    page.run()
+    page.run()  # the wall sets its language itself

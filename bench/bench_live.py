@@ -39,8 +39,8 @@ from bench.results_file import write_section
 from intake.process import ServiceProcess
 from settings import DEFAULT_SQLITE_PATH, get_settings
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, open_page, serve_dashboard
+from texts import text
 from ui.data import LIVE_TTL
-from ui.i18n import LABELS
 
 BUDGET_S = 5.0
 WALL_TICK_BUDGET = 100_000  # bytes per live refresh of one wall (bench/README.md)
@@ -61,7 +61,7 @@ def today_tile(page: Page) -> int:
         value = wall_figure.first.get_attribute("data-value")
         assert value is not None, "the wall's KPI panels carry their figure in data-value"
         return int(value)
-    label = LABELS["incidents_today"][0]
+    label = text("incidents_today", "zh")
     tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return int(tile.locator('[data-testid="stMetricValue"]').inner_text().replace(",", ""))
 

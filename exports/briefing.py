@@ -12,8 +12,8 @@ from exports.briefing_data import BriefingData, collect, key_figures, render_cha
 from exports.briefing_pdf import pack_pdf
 from exports.briefing_pptx import pack_pptx
 from exports.briefing_story import story
-from exports.labels import text
 from exports.provenance import ExportView, Provenance
+from texts import text
 
 Progress = Callable[[float, str], None]
 PDF_MIME = "application/pdf"
@@ -30,11 +30,11 @@ class BriefingPack:
 
     @property
     def pdf_name(self) -> str:
-        return self.provenance.file_name(text("briefing", self.provenance.lang), "pdf")
+        return self.provenance.file_name(text("briefing_file", self.provenance.lang), "pdf")
 
     @property
     def pptx_name(self) -> str:
-        return self.provenance.file_name(text("briefing", self.provenance.lang), "pptx")
+        return self.provenance.file_name(text("briefing_file", self.provenance.lang), "pptx")
 
 
 def _noop(fraction: float, message: str) -> None:
@@ -49,23 +49,21 @@ def build_pack(
     `progress(fraction, message)` follows each step.
     """
     step, timings, started, lang = progress or _noop, {}, time.perf_counter(), view.lang
-    step(0.02, "读取数据" if lang == "zh" else "Reading the figures")
+    step(0.02, text("brief_step_read", lang))
     data = data or collect(engine, view)
     timings["collect"] = time.perf_counter() - started
     pages = story(data)
     charts_ = pages.charts
-    step(0.25, "生成图表" if lang == "zh" else "Rendering the charts")
+    step(0.25, text("brief_step_charts", lang))
     images = render_charts(
         charts_,
-        lambda n: step(
-            0.25 + 0.5 * n / len(charts_), f"{'生成图表' if lang == 'zh' else 'Rendering chart'} {n}/{len(charts_)}"
-        ),
+        lambda n: step(0.25 + 0.5 * n / len(charts_), text("brief_step_chart", lang, n=n, count=len(charts_))),
     )
     timings["render"] = time.perf_counter() - started - timings["collect"]
-    step(0.8, "排版 PDF" if lang == "zh" else "Laying out the PDF")
+    step(0.8, text("brief_step_pdf", lang))
     pdf = pack_pdf(pages, images)
-    step(0.9, "排版 PPTX" if lang == "zh" else "Laying out the PPTX")
+    step(0.9, text("brief_step_pptx", lang))
     pptx = pack_pptx(pages, images)
     timings["total"] = time.perf_counter() - started
-    step(1.0, "完成" if lang == "zh" else "Done")
+    step(1.0, text("brief_step_done", lang))
     return BriefingPack(data.provenance, pdf, pptx, key_figures(data), timings)

@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 
 from clock import to_local
 from exports.figures import render_many
-from exports.labels import text
 from exports.provenance import ExportView, Provenance, provenance_for
 from exports.static_map import map_figure, scope_map_areas
 from formats import fmt_int, fmt_num, fmt_pct
@@ -33,12 +32,15 @@ from queries.incidents import (
     incident_counts_by,
     incident_totals,
 )
-from vocab import BED_TYPES, CATEGORIES, SOURCES, STATUSES, label
+from texts import term, text
 
 HOTSPOTS = 10
 LOOP_BARS = 20  # a printed bar chart stays readable up to about this many bars
 # Pixel size of each chart image: "half" fills half a landscape page, "full" its width.
 SLOT_SIZES = {"half": (640, 660), "full": (1300, 620), "map": (1200, 860)}
+# A table column is labelled by the catalogue key of its name, but for the count of incidents:
+# "incidents" is the name of the Incidents page.
+COLUMN_KEYS = {"incidents": "incidents_total"}
 
 
 @dataclass
@@ -106,9 +108,9 @@ def key_figures(data: BriefingData) -> list[tuple[str, str]]:
     totals, lang = data.totals, data.provenance.lang
     below = items_below_minimum(data.stock)
     return [
-        (text("incidents", lang), fmt_int(totals["incidents"])),
+        (text("incidents_total", lang), fmt_int(totals["incidents"])),
         (text("open", lang), fmt_int(totals["open"])),
-        (text("overdue", lang), fmt_int(totals["overdue"])),
+        (text("overdue_unclosed", lang), fmt_int(totals["overdue"])),
         (text("disposal_rate", lang), fmt_pct(totals["disposal_rate"])),
         (text("on_time_rate", lang), fmt_pct(totals["on_time_rate"])),
         (text("median_hours", lang), fmt_num(totals["median_hours"])),
@@ -146,16 +148,25 @@ def resource_summary(data: BriefingData) -> list[str]:
         text("summary_stock", lang, lines=len(data.stock), below=below),
     ]
 
-def _vocab_labels(terms, codes, lang: str) -> dict:
-    return {c: label(terms, c, lang) for c in codes}
+def column_label(column: str, lang: str) -> str:
+    """The printed label of a table column named by its catalogue key."""
+    return text(COLUMN_KEYS.get(column, column), lang)
 
 
-def _count_table(data: BriefingData, dimension: str, terms) -> pd.DataFrame:
+def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return frame.rename(columns=lambda c: column_label(c, lang))
+
+
+def _vocab_labels(vocabulary: str, codes, lang: str) -> dict:
+    return {c: term(vocabulary, c, lang) for c in codes}
+
+
+def _count_table(data: BriefingData, dimension: str) -> pd.DataFrame:
     lang, counts = data.provenance.lang, data.counts[dimension]
     return pd.DataFrame(
         {
-            text(dimension, lang): counts[dimension].map(lambda c: label(terms, c, lang)),
-            text("incidents", lang): counts["incidents"],
+            text(dimension, lang): counts[dimension].map(lambda c: term(dimension, c, lang)),
+            text("incidents_total", lang): counts["incidents"],
         }
     )
 
@@ -163,17 +174,17 @@ def _count_table(data: BriefingData, dimension: str, terms) -> pd.DataFrame:
 def incident_charts(data: BriefingData) -> list[Chart]:
     """Incidents by category, source and status, hourly trend and closed loop by child area."""
     lang, charts_ = data.provenance.lang, []
-    for dimension, terms in (("category", CATEGORIES), ("source", SOURCES), ("status", STATUSES)):
+    for dimension in ("category", "source", "status"):
         counts, title = data.counts[dimension], text(f"by_{dimension}", lang)
-        figure = charts.incidents_bar(counts, dimension, title, _vocab_labels(terms, counts[dimension], lang))
-        charts_.append(Chart(f"by_{dimension}", title, figure, _count_table(data, dimension, terms)))
+        figure = charts.incidents_bar(counts, dimension, title, _vocab_labels(dimension, counts[dimension], lang))
+        charts_.append(Chart(f"by_{dimension}", title, figure, _count_table(data, dimension)))
     title = text("hourly_trend", lang)
     charts_.append(
         Chart(
             "hourly_trend",
             title,
             charts.hourly_trend_figure(data.hourly, title),
-            data.hourly.rename(columns={"hour_start": text("hour_start", lang), "incidents": text("incidents", lang)}),
+            _labelled(data.hourly, lang),
             "full",
         )
     )
@@ -189,7 +200,7 @@ def incident_charts(data: BriefingData) -> list[Chart]:
 def loop_table(data: BriefingData) -> pd.DataFrame:
     lang, loop = data.provenance.lang, data.loop
     columns = ["code", "name", "incidents", "open", "closed", "voided", "disposal_rate", "on_time_rate", "median_hours"]
-    return loop[columns].rename(columns={c: text(c, lang) for c in columns})
+    return _labelled(loop[columns], lang)
 
 
 def resource_charts(data: BriefingData) -> list[Chart]:
@@ -201,13 +212,13 @@ def resource_charts(data: BriefingData) -> list[Chart]:
         figure = charts.beds_figure(
             beds,
             title,
-            _vocab_labels(BED_TYPES, beds["bed_type"], lang),
+            _vocab_labels("bed_type", beds["bed_type"], lang),
             text("occupied", lang),
             text("available", lang),
         )
-        table = beds.assign(bed_type=beds["bed_type"].map(lambda b: label(BED_TYPES, b, lang)))
+        table = beds.assign(bed_type=beds["bed_type"].map(lambda b: term("bed_type", b, lang)))
         result.append(
-            Chart("beds_by_type", title, figure, table.rename(columns={c: text(c, lang) for c in table.columns}))
+            Chart("beds_by_type", title, figure, _labelled(table, lang))
         )
     if len(data.stock_items):
         title = text("stock_vs_min", lang)
@@ -216,7 +227,7 @@ def resource_charts(data: BriefingData) -> list[Chart]:
         )
         items = data.stock_items[["item", "category", "unit", "quantity", "min_level", "below_min"]]
         result.append(
-            Chart("stock_vs_min", title, figure, items.rename(columns={c: text(c, lang) for c in items.columns}))
+            Chart("stock_vs_min", title, figure, _labelled(items, lang))
         )
     return result
 
@@ -226,7 +237,7 @@ def map_chart(data: BriefingData) -> Chart:
     table = pd.DataFrame(data.areas[["code", "name", "population", "incidents", "per_10k"]])
     figure = map_figure(data.areas, data.provenance)
     return Chart(
-        "map", figure.layout.title.text, figure, table.rename(columns={c: text(c, lang) for c in table.columns}), "map"
+        "map", figure.layout.title.text, figure, _labelled(table, lang), "map"
     )
 
 
@@ -248,7 +259,7 @@ def hotspots(data: BriefingData, n: int = HOTSPOTS) -> pd.DataFrame:
 def hotspot_rows(top: pd.DataFrame, lang: str) -> list[list[str]]:
     """The hotspots table as text: a header row, then one row per area (PDF and PPTX alike)."""
     columns = ["rank", "name", "incidents", "per_10k", "open", "disposal_rate", "population"]
-    rows = [[text(c, lang) for c in columns]]
+    rows = [[column_label(c, lang) for c in columns]]
     rows += [[str(r.rank), r.name, fmt_int(r.incidents), fmt_num(r.per_10k), fmt_int(r.open),
               fmt_pct(r.disposal_rate), fmt_int(r.population)] for r in top.itertuples()]
     return rows

@@ -17,10 +17,9 @@ from exports.briefing_data import (
     resource_charts,
     resource_summary,
 )
-from exports.labels import text
 from exports.provenance import Provenance
 from formats import fmt_int, fmt_num
-from vocab import ASSEMBLY_KINDS, label
+from texts import term, text
 
 # cover: title, subtitle, lines, one label/value table; kpis: tiles; map: the map (it carries its own
 # title); charts: one or two charts; summary: lines, then charts; tables: one table or two side by side.
@@ -137,7 +136,7 @@ def _cover(provenance: Provenance) -> Section:
 def _assembly_kinds(data: BriefingData) -> TextTable:
     lang = data.provenance.lang
     rows = [
-        [label(ASSEMBLY_KINDS, r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
+        [term("assembly_kind", r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
         for r in data.assembly_kinds.itertuples()
     ]
     header = [text(k, lang) for k in ("kind", "points", "capacity", "open_capacity")]

@@ -13,10 +13,10 @@ import kaleido
 import plotly.graph_objects as go
 
 from errors import ExportFailed
-from exports.labels import text
 from exports.provenance import Provenance
 from formats import text_em
 from settings import get_settings
+from texts import text
 
 MIME_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 DEFAULT_WIDTH = 1200

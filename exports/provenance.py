@@ -10,10 +10,9 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from clock import now_utc, to_local
-from exports.labels import WINDOW_NAMES, text
 from queries.areas import ancestors_of, dataset_facts
 from queries.incidents import NO_FILTERS, Filters, Window, latest_incidents
-from vocab import CATEGORIES, SOURCES, STATUSES, label
+from texts import term, text
 
 # Characters that file systems or browsers refuse in a download name.
 UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
@@ -54,20 +53,19 @@ class Provenance:
 
     def window_text(self) -> str:
         start, end = (to_local(m).strftime("%Y-%m-%d %H:%M") for m in (self.window.start, self.window.end))
-        joiner = " 至 " if self.lang == "zh" else " to "
-        named = WINDOW_NAMES.get(self.window_key or "")
-        suffix = f"（{named[0]}）" if named and self.lang == "zh" else f" ({named[1]})" if named else ""
-        return f"{start}{joiner}{end}{suffix}"
+        if self.window_key:
+            return text("window_span_named", self.lang, start=start, end=end, name=text(self.window_key, self.lang))
+        return text("window_span", self.lang, start=start, end=end)
 
     def filters_text(self) -> str:
         parts = []
-        for key, terms, codes in (
-            ("category", CATEGORIES, self.filters.categories),
-            ("source", SOURCES, self.filters.sources),
-            ("status", STATUSES, self.filters.statuses),
+        for key, codes in (
+            ("category", self.filters.categories),
+            ("source", self.filters.sources),
+            ("status", self.filters.statuses),
         ):
             if codes:
-                names = ("、" if self.lang == "zh" else ", ").join(label(terms, c, self.lang) for c in codes)
+                names = text("list_separator", self.lang).join(term(key, c, self.lang) for c in codes)
                 parts.append(f"{text(key, self.lang)}: {names}")
         return "; ".join(parts) or text("no_filters", self.lang)
 
@@ -76,11 +74,7 @@ class Provenance:
         if self.latest_incident is None:
             return read
         latest = to_local(self.latest_incident).strftime("%m-%d %H:%M")
-        return (
-            f"{read}（{text('latest_incident', self.lang)} {latest}）"
-            if self.lang == "zh"
-            else f"{read} ({text('latest_incident', self.lang)} {latest})"
-        )
+        return text("as_of_latest", self.lang, read=read, latest=latest)
 
     def exported_text(self) -> str:
         return to_local(self.read_at).strftime("%Y-%m-%d %H:%M")

@@ -7,7 +7,6 @@ import plotly.graph_objects as go
 from sqlalchemy.engine import Engine
 
 from exports.figures import wrap_parts
-from exports.labels import text
 from exports.provenance import Provenance
 from formats import text_em
 from geo.charts import FONT
@@ -15,7 +14,7 @@ from geo.layers import class_breaks, class_index, class_labels, legend_entries
 from geo.print_map import label_points, ring_paths, scale_bar, true_scale_extent
 from queries.areas import children_of
 from queries.incidents import NO_FILTERS, Filters, Window, incident_counts_by_child
-from vocab import LEVEL_LABELS
+from texts import text
 
 MAP_WIDTH, MAP_HEIGHT = 1200, 860
 MARGIN = {"l": 20, "r": 20, "t": 100, "b": 80}
@@ -122,11 +121,10 @@ def _scale_bar(figure: go.Figure, bounds: tuple[float, float, float, float], lan
     figure.add_shape(type="line", x0=x0, x1=x1, y0=y0, y1=y0, line=style)
     for x in (x0, x1):
         figure.add_shape(type="line", x0=x, x1=x, y0=y0, y1=y0 + tick, line=style)
-    unit = "公里" if lang == "zh" else "km"
     figure.add_annotation(
         x=(x0 + x1) / 2,
         y=y0 + tick,
-        text=f"{length_km:g} {unit}",
+        text=f"{length_km:g} {text('km', lang)}",
         showarrow=False,
         yanchor="bottom",
         font={"size": 14, "color": "#111827"},
@@ -138,9 +136,7 @@ def _plot_px() -> tuple[int, int]:
 
 
 def map_title(provenance: Provenance, level: str) -> str:
-    child = LEVEL_LABELS.get(level)
-    name = (child.zh if provenance.lang == "zh" else child.en.lower()) if child else ""
-    return text("map_title", provenance.lang, scope=provenance.scope_title, level=name)
+    return text(f"map_title.{level}", provenance.lang, scope=provenance.scope_title)
 
 
 def map_figure(areas: gpd.GeoDataFrame, provenance: Provenance) -> go.Figure:

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from exports.provenance import Provenance
 from formats import text_em
+from texts import text
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice/WPS (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -92,7 +93,7 @@ def xlsx_bytes(frame: pd.DataFrame, provenance: Provenance | None = None, *, she
     data.freeze_panes = "A2"
     _fit_columns(data, frame)
     if provenance is not None:
-        about = book.create_sheet("来源说明" if provenance.lang == "zh" else "Provenance")
+        about = book.create_sheet(text("provenance_sheet", provenance.lang))
         for key, value in provenance.items():
             about.append([neutralise(key), neutralise(value)])
         about.column_dimensions["A"].width = 14

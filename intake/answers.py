@@ -6,7 +6,8 @@ from datetime import datetime
 
 from clock import to_local
 from queries.intake import Created
-from vocab import CATEGORIES, CATEGORY_GROUPS, OPEN_STATUSES, STATUSES, label
+from texts import term
+from vocab import CATEGORIES, CATEGORY_GROUPS, OPEN_STATUSES
 
 SERVICES = [
     {
@@ -29,12 +30,12 @@ def _stamp(moment: datetime) -> str:
 def request_out(row: dict) -> dict:
     """One incident row as an Open311 service request, with the command centre's fields."""
     state = row["status"]
-    notes = f"{label(STATUSES, state)} ({state})" + (f": {row['note']}" if row.get("note") else "")
+    notes = f"{term('status', state, 'zh')} ({state})" + (f": {row['note']}" if row.get("note") else "")
     return {
         "service_request_id": str(row["id"]),
         "status": "open" if state in OPEN_STATUSES else "closed",
         "status_notes": notes,
-        "service_name": label(CATEGORIES, row["category"]),
+        "service_name": term("category", row["category"], "zh"),
         "service_code": row["category"],
         "description": row["description"],
         "agency_responsible": None,

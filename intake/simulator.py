@@ -41,7 +41,8 @@ from demo.incidents import (
     side_state_mix,
 )
 from geo.sampling import points_in_polygon
-from vocab import CATEGORIES, DUE_HOURS, label
+from texts import term
+from vocab import DUE_HOURS
 
 log = logging.getLogger("intake.simulator")
 BASE = "/open311/v2"
@@ -138,7 +139,7 @@ class Stream:
             "service_code": category,
             "lat": round(float(lat[0]), 7),
             "long": round(float(lon[0]), 7),
-            "description": f"{label(CATEGORIES, category)}：模拟事件 simulated incident #{self._n}",
+            "description": f"{term('category', category, 'zh')}：模拟事件 simulated incident #{self._n}",
             "source": source,
             "priority": priority,
             "external_id": f"SIM-{self._run_id}-{self._n:07d}",

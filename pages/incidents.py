@@ -11,7 +11,7 @@ from ui import data
 from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState, set_view, url_widget_key
-from ui.widgets import fmt_num, fmt_pct, kpi_row, local_time_text
+from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row, local_time_text
 from vocab import CATEGORIES, SOURCES, STATUSES
 
 
@@ -60,7 +60,7 @@ def _closed_loop(state: ViewState) -> None:
     left.plotly_chart(charts.closed_loop_figure(loop, t("closed_loop"), t("disposal_rate")),
                       width="stretch", key="chart-loop")
     table = pd.DataFrame({
-        t("name"): loop["name"], t("incidents"): loop["incidents"], t("open"): loop["open"],
+        t("name"): loop["name"], t("incidents_total"): loop["incidents"], t("open"): loop["open"],
         t("disposal_rate"): loop["disposal_rate"].map(fmt_pct),
         t("on_time_rate"): loop["on_time_rate"].map(fmt_pct),
         t("median_hours"): loop["median_hours"].map(fmt_num),
@@ -88,11 +88,11 @@ state = current_view()
 state = _filters(state)
 totals = data.totals(state.scope, state.time_window(), state.filters())
 kpi_row([
-    ("incidents_window", f"{totals['incidents']:,}", t(state.window)),
+    ("incidents_window", fmt_int(totals["incidents"]), t(state.window)),
     ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
     ("on_time_rate", fmt_pct(totals["on_time_rate"]), None),
     ("median_hours", fmt_num(totals["median_hours"]), None),
-    ("overdue", f"{totals['overdue']:,}", None),
+    ("overdue", fmt_int(totals["overdue"]), None),
 ])
 _breakdowns(state)
 _trend(state)

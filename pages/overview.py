@@ -9,7 +9,7 @@ from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from settings import get_settings
 from ui import data
 from ui.frame import current_view
-from ui.i18n import t
+from ui.i18n import in_view_language, t
 from ui.live import freshness_badge, last_good
 from ui.map import scope_map
 from ui.state import ViewState, replace_window
@@ -58,17 +58,18 @@ def _busiest(counts) -> None:
     top = counts.sort_values("incidents", ascending=False).head(10)
     st.dataframe(
         top[["name", "incidents", "per_10k", "population"]].rename(columns={
-            "name": t("name"), "incidents": t("incidents"), "per_10k": t("per_10k"),
+            "name": t("name"), "incidents": t("incidents_total"), "per_10k": t("per_10k"),
             "population": t("population")}),
         hide_index=True, width="stretch",
         column_config={t("per_10k"): st.column_config.NumberColumn(format="%.1f"),
                        t("population"): st.column_config.NumberColumn(format="localized"),
-                       t("incidents"): st.column_config.NumberColumn(format="localized")},
+                       t("incidents_total"): st.column_config.NumberColumn(format="localized")},
     )
 
 
 @st.fragment(run_every=get_settings().live_refresh_seconds)
-def live_figures(state: ViewState) -> None:
+@in_view_language
+def live_figures(state: ViewState, /) -> None:
     """The KPI tiles, refreshed in place every few seconds without rerunning the page."""
     figures, stale_since = last_good(f"overview-kpis-{state}", lambda: _kpi_figures(state))
     freshness_badge(stale_since)
@@ -78,7 +79,8 @@ def live_figures(state: ViewState) -> None:
 # The map and ranking refresh less often: each refresh re-sends the map, and a click that lands
 # while the map is being redrawn can be lost.
 @st.fragment(run_every=get_settings().map_refresh_seconds)
-def live_map(state: ViewState) -> None:
+@in_view_language
+def live_map(state: ViewState, /) -> None:
     """The choropleth with recent incidents and the busiest child areas, refreshed in place."""
     figures, stale_since = last_good(f"overview-map-{state}", lambda: _map_figures(state))
     if stale_since is not None:

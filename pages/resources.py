@@ -32,10 +32,10 @@ def _assembly(state: ViewState, population: int) -> None:
     ])
     kinds = assembly_by_kind(points)
     left, right = st.columns([1, 2])
-    table(left, pd.DataFrame({t("kind"): kinds["kind"].map(lambda k: term("kind", k)),
+    table(left, pd.DataFrame({t("kind"): kinds["kind"].map(lambda k: term("assembly_kind", k)),
                               t("points"): kinds["points"], t("capacity"): kinds["capacity"]}))
     table(right, pd.DataFrame({
-        t("name"): points["name"], t("kind"): points["kind"].map(lambda k: term("kind", k)),
+        t("name"): points["name"], t("kind"): points["kind"].map(lambda k: term("assembly_kind", k)),
         t("capacity"): points["capacity"], t("status"): points["status"].map(lambda s: term("facility_status", s)),
         t("last_updated"): points["last_updated"].map(local_time_text), t("stale"): freshness(points),
     }), height=300)

@@ -197,7 +197,7 @@ with build_column:
     st.subheader(t("scn_build"))
     builder.builder(baseline)
     builder.overrides_list(baseline)
-    st.caption(f"{t('scn_walking')}: {get_settings().walking_distance_m:,.0f}")
+    st.caption(f"{t('scn_walking')}: {fmt_num(get_settings().walking_distance_m, 0)}")
 left, right = st.columns([3, 2], gap="large")
 with left:
     _side_by_side(res, reference_name)

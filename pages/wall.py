@@ -9,7 +9,7 @@ import streamlit as st
 
 from settings import get_settings
 from ui import data, wall
-from ui.i18n import t
+from ui.i18n import in_language, in_view_language, t
 from ui.router import run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_params, url_widget_key, view_state
 
@@ -61,11 +61,12 @@ def _map(figures: wall.Figures, viewport: tuple[int, int]) -> None:
     st.html(wall.legend_panel(breaks))
 
 
-def _live(config: wall.WallConfig, window: str, viewport: tuple[int, int]) -> None:
+@in_view_language
+def _live(state: ViewState, /, config: wall.WallConfig, viewport: tuple[int, int]) -> None:
     """One refresh: the scope the playlist is on, fresh figures or the last good ones marked stale."""
     code, index = config.scope_at(time.time())
     try:
-        figures, stale_since, problem = wall.figures_or_last_good(code, window)
+        figures, stale_since, problem = wall.figures_or_last_good(code, state.window)
         st.html(wall.header_panel(figures, config, index, stale_since))
         if figures is None:
             st.html(wall.waiting_panel(problem))
@@ -85,7 +86,8 @@ wall.apply_css()
 settings = get_settings()
 config = wall.wall_config(st.query_params.to_dict(), settings)
 state = view_state()
-viewport = wall.clock(settings.timezone)
-if config.profiles:
-    _controls(config, state)
-st.fragment(_live, run_every=config.period)(config, state.window, viewport)
+with in_language(state.lang):
+    viewport = wall.clock(settings.timezone)
+    if config.profiles:
+        _controls(config, state)
+    st.fragment(_live, run_every=config.period)(state, config, viewport)

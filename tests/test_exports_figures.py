@@ -15,7 +15,8 @@ from exports.provenance import ExportView, provenance_for
 from geo import charts, print_map
 from queries.incidents import incident_counts_by, incident_counts_by_child
 from tests.support import demo_window, poppler
-from vocab import CATEGORIES, LEVEL_LABELS, label
+from texts import term
+from vocab import LEVEL_LABELS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "exports"
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
@@ -33,7 +34,7 @@ def category_chart(demo_engines):
     """The by-category chart of the city as PNG, SVG and PDF (SpatiaLite demo data)."""
     engine = demo_engines("sqlite")
     counts = incident_counts_by(engine, "330200", "category", window=demo_window())
-    labels = {c: label(CATEGORIES, c) for c in counts["category"]}
+    labels = {c: term("category", c, "zh") for c in counts["category"]}
     figure = charts.incidents_bar(counts, "category", "各类事件数量", labels)
     provenance = provenance_for(engine, ExportView("330200", demo_window()))
     stamped = with_provenance(figure, provenance, width=900)

@@ -11,8 +11,9 @@ from streamlit.navigation.page import StreamlitPage
 
 from errors import CityOpsError, DatabaseUnavailable, UnknownArea
 from settings import get_settings
+from texts import LANGUAGES
 from ui import data
-from ui.i18n import t
+from ui.i18n import in_language, t
 from ui.router import WALL, PageSpec, run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
 
@@ -91,8 +92,8 @@ def _sidebar(state: ViewState) -> None:
                      label_visibility="collapsed", key=key, on_change=_picked,
                      args=(key, "scope", state.scope, state))
         _url_radio(t("window"), list(WINDOW_HOURS), "window", state, format_func=t)
-        _url_radio(t("language"), ["zh", "en"], "lang", state, horizontal=True,
-                   format_func=lambda v: "中文" if v == "zh" else "English")
+        _url_radio(t("language"), list(LANGUAGES), "lang", state, horizontal=True,
+                   format_func=lambda v: LANGUAGES[v].name)
         st.caption(t("synthetic_note"))
 
 
@@ -106,26 +107,33 @@ def current_view() -> ViewState:
     return state
 
 
+def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
+    """The page links, sidebar, title, URL problems and breadcrumbs, then the page, with the view set for
+    current_view(). A page that is not about a scope (not spec.scoped) has no breadcrumbs, one without
+    spec.sidebar no scope picker."""
+    _page_links(state, links)
+    if spec.sidebar:
+        _sidebar(state)
+    st.title(t(spec.key))
+    if url_problems():
+        st.warning(t("bad_url") + "; ".join(url_problems()))
+    if spec.scoped:
+        breadcrumbs(state)
+    token = _FRAMED_VIEW.set(state)
+    try:
+        page.run()
+    finally:
+        _FRAMED_VIEW.reset(token)
+
+
 def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
-    """Draw the frame (page links, sidebar, title, URL problems, breadcrumbs) and the page inside it; a domain
-    error becomes a message, never a traceback. A page that is not about a scope (not spec.scoped) has no
-    breadcrumbs, one without spec.sidebar no scope picker."""
+    """Draw the frame and the page inside it, in the view's language; a domain error becomes a message,
+    never a traceback."""
     title_key = spec.key
     try:
         state = _resolved_state()
-        _page_links(state, links)
-        if spec.sidebar:
-            _sidebar(state)
-        st.title(t(title_key))
-        if url_problems():
-            st.warning(t("bad_url") + "; ".join(url_problems()))
-        if spec.scoped:
-            breadcrumbs(state)
-        token = _FRAMED_VIEW.set(state)
-        try:
-            page.run()
-        finally:
-            _FRAMED_VIEW.reset(token)
+        with in_language(state.lang):
+            _framed(state, page, spec, links)
     except DatabaseUnavailable as exc:
         st.error(f"{exc}")
     except CityOpsError as exc:

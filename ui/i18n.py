@@ -1,271 +1,70 @@
-"""The one dictionary of UI labels: Chinese by default, English on request (?lang=en)."""
+"""The UI's texts: the one catalogue (texts.py) in the language of the view being drawn."""
 
 from __future__ import annotations
 
-import streamlit as st
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-import vocab
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-LABELS: dict[str, tuple[str, str]] = {
-    "app_title": ("城运一张图", "CityOps"),
-    "overview": ("总览", "Overview"),
-    "incidents": ("事件", "Incidents"),
-    "resources": ("应急资源", "Resources"),
-    "scenarios": ("推演", "Scenarios"),
-    "briefing": ("简报", "Briefing"),
-    "wall": ("大屏", "Wall"),
-    "imports": ("数据导入", "Data import"),
-    "import_beds": ("医院床位", "Hospital beds"),
-    "import_beds_help": ("每行一个医院的一类床位：医院编码、床位类型(如 icu 或 重症监护(ICU))、总床位、占用床位；"
-                         "CSV(UTF-8 或 GBK)或 XLSX。全部行无误才导入，否则一行也不导入；表中没有的床位类型保持不变。",
-                         "One row per hospital and bed type: hospital code, bed type (e.g. icu or 重症监护(ICU)), "
-                         "total, occupied; CSV (UTF-8 or GBK) or XLSX. Imported only when every line is right, "
-                         "otherwise not one line; bed types the sheet leaves out keep their counts."),
-    "import_template": ("下载当前数据(可作模板)", "Download the current figures (a template)"),
-    "import_file": ("选择文件", "Choose a file"),
-    "import_source": ("数据来源", "Source of the figures"),
-    "import_problems": ("发现 {n} 处问题，未导入任何数据。请修改后重新上传：",
-                        "{n} problem(s) found; nothing was imported. Correct them and upload again:"),
-    "import_problem": ("问题", "Problem"),
-    "import_ready": ("{rows} 行数据(涉及 {owners} 个单位)检查无误，导入后如下：",
-                     "{rows} lines for {owners} facilities are right; after the import:"),
-    "import_apply": ("导入", "Import"),
-    "import_done": ("已导入 {rows} 行数据，{owners} 个单位的更新时间已刷新。",
-                    "Imported {rows} lines; {owners} facilities are stamped as updated now."),
-    "import_stock": ("物资储备", "Depot stock"),
-    "import_beds_source": ("市卫健委", "Health commission"),
-    "import_stock_source": ("市应急管理局", "Emergency management bureau"),
-    "import_stock_help": ("每行一个仓库的一种物资：仓库编码、物资名称(与仓库现有名称一致)、数量，可选储备下限；"
-                          "CSV(UTF-8 或 GBK)或 XLSX。全部行无误才导入，否则一行也不导入；表中没有的物资保持不变。",
-                          "One row per depot and item: depot code, item (as the depot lists it), quantity, "
-                          "optionally the minimum; CSV (UTF-8 or GBK) or XLSX. Imported only when every line is "
-                          "right, otherwise not one line; items the sheet leaves out keep their stock."),
-    "import_line": ("行号", "Line"),
-    "bed_type_label": ("床位类型", "Bed type"),
-    "before": ("原值", "before"),
-    "after": ("新值", "after"),
-    "scope": ("范围", "Scope"),
-    "window": ("时间范围", "Time window"),
-    "today": ("今日", "Today"),
-    "24h": ("近24小时", "Last 24 hours"),
-    "7d": ("近7天", "Last 7 days"),
-    "30d": ("近30天", "Last 30 days"),
-    "language": ("语言", "Language"),
-    "layers": ("图层", "Layers"),
-    "layer_grids": ("网格边界", "Grid boundaries"),
-    "layer_assembly": ("应急避难场所", "Assembly points"),
-    "layer_depots": ("物资储备库", "Supply depots"),
-    "layer_hospitals": ("医院", "Hospitals"),
-    "layer_recent": ("最新事件", "Recent incidents"),
-    "filters": ("筛选", "Filters"),
-    "category": ("类别", "Category"),
-    "source": ("来源", "Source"),
-    "status": ("状态", "Status"),
-    "priority": ("等级", "Priority"),
-    "incidents_today": ("今日事件", "Incidents today"),
-    "incidents_window": ("时段事件", "Incidents in window"),
-    "open": ("未结案", "Open"),
-    "overdue": ("超期", "Overdue"),
-    "disposal_rate": ("结案率", "Disposal rate"),
-    "on_time_rate": ("按期结案率", "On-time rate"),
-    "median_hours": ("结案用时中位数(小时)", "Median hours to close"),
-    "beds_available": ("可用床位", "Beds available"),
-    "bed_occupancy": ("床位使用率", "Bed occupancy"),
-    "assembly_per_100": ("每百人避难容量", "Assembly places per 100 residents"),
-    "items_below_min": ("低于储备下限物资", "Supply items below minimum"),
-    "busiest_children": ("事件最多的下级区域", "Busiest child areas"),
-    "map": ("地图", "Map"),
-    "legend_incidents": ("事件数", "Incidents"),
-    "click_to_drill": ("点击地图区域可逐级下钻", "Click an area on the map to drill down"),
-    "name": ("名称", "Name"),
-    "code": ("编码", "Code"),
-    "population": ("常住人口", "Population"),
-    "per_10k": ("每万人事件", "Per 10,000 residents"),
-    "hourly_trend": ("逐小时趋势", "Hourly trend"),
-    "by_category": ("按类别", "By category"),
-    "by_source": ("按来源", "By source"),
-    "by_status": ("按状态", "By status"),
-    "closed_loop": ("闭环处置(下级区域)", "Closed loop by child area"),
-    "latest": ("最新事件(个人信息已脱敏)", "Latest incidents (personal data masked)"),
-    "reported_at": ("上报时间", "Reported"),
-    "due_at": ("处置时限", "Due"),
-    "reporter": ("上报人", "Reporter"),
-    "phone": ("电话", "Phone"),
-    "capacity": ("容量(人)", "Capacity (people)"),
-    "kind": ("类型", "Kind"),
-    "points": ("处数", "Points"),
-    "grade": ("等级", "Grade"),
-    "residents": ("常住人口", "Residents"),
-    "places_per_100": ("每百人容量", "Places per 100 residents"),
-    "beds": ("床位", "Beds"),
-    "total": ("总数", "Total"),
-    "occupied": ("占用", "Occupied"),
-    "available": ("可用", "Available"),
-    "occupancy": ("使用率", "Occupancy"),
-    "convertible": ("可转换应急床位", "Emergency-convertible"),
-    "icu": ("ICU", "ICU"),
-    "stock": ("物资库存", "Stock"),
-    "item": ("物资", "Item"),
-    "unit": ("单位", "Unit"),
-    "quantity": ("库存", "Quantity"),
-    "min_level": ("储备下限", "Minimum"),
-    "days_of_supply": ("可保障天数", "Days of supply"),
-    "below_min": ("低于下限", "Below minimum"),
-    "last_updated": ("更新时间", "Last updated"),
-    "stale": ("数据过期", "Stale"),
-    "fresh": ("最新", "Current"),
-    "data_source": ("数据来源", "Source"),
-    "updated_at": ("更新于", "Updated"),
-    "stale_since": ("数据暂停更新，自", "Stale since"),
-    "no_data": ("暂无数据", "No data"),
-    "all_values": ("全部", "All"),
-    "bad_url": ("链接参数有误，已显示全市视图：", "The link had a problem; showing the city view: "),
-    "assembly_points": ("应急避难场所", "Assembly points"),
-    "hospitals": ("医院床位", "Hospital beds"),
-    "depots": ("物资储备", "Supply depots"),
-    "wall_rotate": ("轮播", "Rotate"),
-    "wall_waiting": ("正在等待数据…", "Waiting for data…"),
-    "wall_recent": ("近{minutes}分钟新增 {count} 起", "{count} in the last {minutes} min"),
-    "wall_recent_legend": ("近{minutes}分钟新事件", "New in the last {minutes} min"),
-    "wall_other_categories": ("其余类别", "Other categories"),
-    "wall_assembly_capacity": ("避难场所可用容量(人)", "Open assembly capacity (people)"),
-    "wall_assembly_extra": ("开放 {open}/{points} 处 · 每百人 {per_100}",
-                            "{open}/{points} open · {per_100} per 100 residents"),
-    # Scenarios page (推演)
-    "scn_saved": ("已保存方案", "Saved scenarios"),
-    "scn_load": ("载入", "Load"),
-    "scn_delete": ("删除", "Delete"),
-    "scn_compare_with": ("对照基准", "Compare with"),
-    "scn_baseline": ("基线", "Baseline"),
-    "scn_scenario": ("方案", "Scenario"),
-    "scn_current": ("当前方案", "Current scenario"),
-    "scn_build": ("构建方案", "Build the scenario"),
-    "scn_tab_points": ("避难场所", "Assembly points"),
-    "scn_tab_health": ("医疗", "Health"),
-    "scn_tab_supply": ("物资", "Supplies"),
-    "scn_tab_hazard": ("风险区", "Hazard zone"),
-    "scn_tab_incidents": ("事件", "Incidents"),
-    "scn_close": ("关闭场所", "Close assembly points"),
-    "scn_pick_points": ("选择场所(可多选)", "Pick assembly points"),
-    "scn_no_saved": ("尚无保存的方案", "No saved scenarios yet"),
-    "scn_pick_saved": ("选择方案", "Pick a scenario"),
-    "scn_new_value": ("输入新数值", "Type the new value"),
-    "scn_need_value": ("请先输入新数值再点“设定”。", "Type the new value before you click Set."),
-    "scn_now": ("现", "now"),
-    "scn_reopen": ("重新开放场所", "Reopen assembly points"),
-    "scn_capacity": ("调整容量", "Change a capacity"),
-    "scn_new_point": ("新增临时避难场所", "Add a temporary assembly point"),
-    "scn_field_hospital": ("新增方舱/野战医院", "Add a field hospital"),
-    "scn_beds": ("调整床位数", "Change bed counts"),
-    "scn_stock": ("设定储备库库存", "Set a depot's stock"),
-    "scn_multiplier": ("事件发生率倍数", "Incident-rate multiplier"),
-    "scn_upload": ("上传 GeoJSON 多边形(WGS84)", "Upload a GeoJSON polygon (WGS84)"),
-    "scn_typed": ("输入顶点坐标(每行: 经度, 纬度)", "Type corners (one 'lon, lat' per line)"),
-    "scn_use_zone": ("设为风险区", "Use as hazard zone"),
-    "scn_vertices": ("地图点选的顶点", "Corners picked on the map"),
-    "scn_add_vertex": ("所选位置加为顶点", "Add picked location as a corner"),
-    "scn_clear_vertices": ("清空顶点", "Clear corners"),
-    "scn_remove_zone": ("移除风险区", "Remove the hazard zone"),
-    "scn_picked": ("地图所选位置", "Location picked on the map"),
-    "scn_pick_hint": ("点击差异地图上的区域或小圆点即可选取位置，也可直接输入经纬度",
-                      "Click an area or a dot on the difference map to pick a location, or type lon/lat"),
-    "scn_add": ("添加", "Add"),
-    "scn_set": ("设定", "Set"),
-    "scn_lon": ("经度", "Longitude"),
-    "scn_lat": ("纬度", "Latitude"),
-    "scn_factor": ("倍数", "Factor"),
-    "scn_all": ("全部", "All"),
-    "scn_area": ("区域", "Area"),
-    "scn_bed_type": ("床位类型", "Bed type"),
-    "scn_hospital": ("医院", "Hospital"),
-    "scn_overrides": ("方案内容", "What this scenario changes"),
-    "scn_remove": ("移除", "Remove"),
-    "scn_clear": ("清空方案", "Clear the scenario"),
-    "scn_no_changes": ("尚未设置任何变化，以下结果即为基线", "No changes yet: the figures below are the baseline"),
-    "scn_side_by_side": ("基线与方案对比", "Baseline and scenario side by side"),
-    "scn_metric": ("指标", "Metric"),
-    "scn_change": ("变化", "Change"),
-    "scn_coverage": ("步行可达避难场所的居民占比", "Residents within walking distance of an open point"),
-    "scn_coverage_tile": ("步行可达覆盖率", "Walking coverage"),
-    "scn_places_per_resident": ("人均避难容量", "Assembly places per resident"),
-    "scn_shortfall": ("避难容量缺口(人)", "Assembly place shortfall (people)"),
-    "scn_mean_walk": ("到最近开放场所平均距离(米)", "Mean distance to nearest open point (m)"),
-    "scn_evacuees": ("风险区需转移人数", "Evacuees from the hazard zone"),
-    "scn_free_outside": ("风险区外空余容量", "Free places outside the zone"),
-    "scn_evac_shortfall": ("转移安置缺口(人)", "Evacuation shortfall (people)"),
-    "scn_beds_per_1000": ("每千人可用床位", "Hospital beds available per 1,000"),
-    "scn_incidents": ("预计事件数(所选时段)", "Expected incidents (window)"),
-    "scn_diff_map": ("差异地图：覆盖率变化(百分点)", "Difference map: change in coverage (percentage points)"),
-    "scn_diff_table": ("差异表(变差的区域在前)", "Difference table (areas that got worse first)"),
-    "scn_worse": ("变差", "Worse"),
-    "scn_level": ("统计层级", "Level"),
-    "scn_nearest": ("最近开放场所", "Nearest open point"),
-    "scn_nearest_m": ("距离(米)", "Distance (m)"),
-    "scn_supply": ("物资可保障天数", "Days of supply"),
-    "scn_save": ("保存方案", "Save the scenario"),
-    "scn_name": ("方案名称", "Scenario name"),
-    "scn_author": ("编制人", "Author"),
-    "scn_replace": ("同名方案则覆盖", "Replace a scenario of the same name"),
-    "scn_saved_ok": ("方案已保存：", "Scenario saved: "),
-    "scn_loaded": ("已载入方案：", "Loaded scenario: "),
-    "scn_deleted": ("方案已删除：", "Scenario deleted: "),
-    "scn_missing": ("链接中的方案不存在：", "The scenario in the link does not exist: "),
-    "scn_problems": ("方案有误，未作任何修改：", "The scenario has problems; nothing was changed:"),
-    "scn_walking": ("步行距离(米)", "Walking distance (m)"),
-    "scn_change_lost": ("因方案不可用", "Made unavailable"),
-    "scn_change_gained": ("因方案可用", "Made available"),
-    "scn_change_new": ("新增临时场所", "New temporary point"),
-    "scn_change_field_hospital": ("方舱/野战医院", "Field hospital"),
-    "scn_pp": ("个百分点", " pp"),
-    "scn_cov_short": ("覆盖率", "Coverage"),
-    "scn_shortfall_short": ("容量缺口", "Shortfall"),
-    "scn_walk_short": ("平均距离(米)", "Mean walk (m)"),
-    "scn_beds_short": ("每千人床位", "Beds per 1,000"),
-    "synthetic_note": ("演示数据：区县边界为真实数据，其余为合成数据",
-                       "Demo data: real district boundaries, everything else synthetic"),
-    "brief_pack": ("简报包", "Briefing pack"),
-    "brief_contents": ("封面、关键指标、事件分布图、事件图表、应急资源、事件高发区域；"
-                       "每页标注范围、时间范围、数据截至时间与来源",
-                       "Cover, key figures, map, incident charts, resources, hotspots; every page stamped with "
-                       "scope, time window, data as-of time and source"),
-    "brief_build": ("生成简报", "Build the briefing pack"),
-    "brief_building": ("正在生成简报…", "Building the briefing pack…"),
-    "brief_ready": ("简报已生成", "Briefing pack ready"),
-    "brief_failed": ("简报生成失败", "The briefing pack could not be built"),
-    "brief_download_pdf": ("下载 PDF", "Download PDF"),
-    "brief_download_pptx": ("下载 PPTX", "Download PPTX"),
-    "brief_built": ("生成用时 {seconds:.1f} 秒，数据截至 {as_of}", "Built in {seconds:.1f} s; data as of {as_of}"),
-    "brief_charts": ("单项图表与数据下载", "Single charts and their data"),
-    "brief_pick_chart": ("图表", "Chart"),
-    "brief_chart_note": ("图片与 PDF 在点击时生成，并标注来源；CSV/XLSX 已防公式注入",
-                         "Images and PDFs are made on click, stamped with provenance; CSV/XLSX are safe "
-                         "against formula injection"),
-}
+import texts
 
-VOCABULARIES = {
-    "category": vocab.CATEGORIES,
-    "source": vocab.SOURCES,
-    "status": vocab.STATUSES,
-    "priority": vocab.PRIORITIES,
-    "kind": vocab.ASSEMBLY_KINDS,
-    "facility_status": vocab.FACILITY_STATUSES,
-    "bed_type": vocab.BED_TYPES,
-    "level": tuple(vocab.LEVEL_LABELS.values()),
-}
+P = ParamSpec("P")
+R = TypeVar("R")
+# Set around a run's drawing by whoever resolved the view: app.py and ui.frame for the pages, the wall page for
+# the wall, and each fragment for its own reruns (in_view_language). Never read from the URL here.
+_LANGUAGE: ContextVar[str] = ContextVar("ui_language")
+
+
+class HasLanguage(Protocol):
+    @property
+    def lang(self) -> str: ...
+
+
+V = TypeVar("V", bound=HasLanguage)
+
+
+@contextmanager
+def in_language(lang: str) -> Iterator[None]:
+    """Draw the block in this language (the view's: ViewState.lang)."""
+    token = _LANGUAGE.set(lang)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def in_view_language(draw: Callable[Concatenate[V, P], R]) -> Callable[Concatenate[V, P], R]:
+    """For a fragment called with the view (its first argument, passed positionally): its reruns run outside
+    the page's frame (possibly in another thread), so it takes the language of the view it is given."""
+
+    @wraps(draw)
+    def drawn(state: V, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with in_language(state.lang):
+            return draw(state, *args, **kwargs)
+
+    return drawn
 
 
 def current_language() -> str:
-    return "en" if st.query_params.get("lang") == "en" else "zh"
+    """The language of the view being drawn; outside a Streamlit run (tests, scripts) the default one."""
+    lang = _LANGUAGE.get(None)
+    if lang is not None:
+        return lang
+    if get_script_run_ctx() is not None:
+        # e.g. a fragment rerun whose function lacks in_view_language: it would silently switch to Chinese
+        raise RuntimeError("no UI language: draw inside show_framed, in_language or in_view_language")
+    return texts.DEFAULT_LANGUAGE
 
 
-def t(key: str) -> str:
-    """The label for a key in the current language (the key itself if unknown)."""
-    pair = LABELS.get(key)
-    if pair is None:
-        return key
-    return pair[1] if current_language() == "en" else pair[0]
+def t(key: str, **values: object) -> str:
+    """The text of a key in the view's language (the key itself if unknown)."""
+    return texts.text(key, current_language(), **values)
 
 
 def term(vocabulary: str, code: str) -> str:
-    """The label of a vocabulary code (category, source, status, ...) in the current language."""
-    return vocab.label(VOCABULARIES[vocabulary], code, current_language())
+    """The label of a vocabulary code (category, source, status, ...) in the view's language."""
+    return texts.term(vocabulary, code, current_language())

@@ -16,7 +16,7 @@ MAP_HEIGHT = 620
 
 
 def _area_tips(frame: pd.DataFrame) -> pd.Series:
-    return frame["name"] + "\n" + t("incidents") + ": " + frame["incidents"].map(fmt_int) + \
+    return frame["name"] + "\n" + t("incidents_total") + ": " + frame["incidents"].map(fmt_int) + \
         "\n" + t("per_10k") + ": " + frame["per_10k"].round(1).astype(str)
 
 
@@ -24,7 +24,7 @@ def _facility_layers(state: ViewState) -> list:
     result = []
     if "assembly" in state.layers:
         points = data.assembly_points(state.scope)
-        tips = points["name"] + "\n" + points["kind"].map(lambda k: term("kind", k)) + " · " + \
+        tips = points["name"] + "\n" + points["kind"].map(lambda k: term("assembly_kind", k)) + " · " + \
             t("capacity") + " " + points["capacity"].map(fmt_int) + "\n" + \
             points["status"].map(lambda s: term("facility_status", s))
         result.append(build.assembly_layer(points, tips))

@@ -9,6 +9,7 @@ from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
 from scenario_model import Overrides, parse_overrides
 from ui.i18n import t, term
+from ui.widgets import fmt_int, fmt_num
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
@@ -89,7 +90,7 @@ def _points_tab(baseline: Baseline) -> None:
         st.caption(t("scn_capacity"))
         capacities = _current_capacities(baseline, current)
         code = st.selectbox(t("assembly_points"), list(names),
-                            format_func=lambda c: f"{names[c]} · {t('scn_now')} {capacities[c]:,}")
+                            format_func=lambda c: f"{names[c]} · {t('scn_now')} {fmt_int(capacities[c])}")
         capacity = st.number_input(t("capacity"), value=None, step=100, placeholder=t("scn_new_value"),
                                    key=f"scn-capacity-value-{version()}")
         if st.form_submit_button(t("scn_set")):
@@ -102,7 +103,7 @@ def _points_tab(baseline: Baseline) -> None:
         name = st.text_input(t("name"), value="临时避难点")
         kinds = [k.code for k in ASSEMBLY_KINDS]
         kind = st.selectbox(t("kind"), kinds, index=kinds.index("evacuation_base"),
-                            format_func=lambda k: term("kind", k))
+                            format_func=lambda k: term("assembly_kind", k))
         capacity = st.number_input(t("capacity"), value=2000, step=100, key="scn-new-capacity")
         lon, lat = _lon_lat("scn-new-point")
         if st.form_submit_button(t("scn_add")):
@@ -139,7 +140,7 @@ def _health_tab(baseline: Baseline) -> None:
 
 def _supply_tab(baseline: Baseline) -> None:
     current, stock = draft(), baseline.stock
-    labels = {f"{d}|{i}": f"{n} · {i} ({q:,.0f} {u})" for d, n, i, q, u in
+    labels = {f"{d}|{i}": f"{n} · {i} ({fmt_num(q, 0)} {u})" for d, n, i, q, u in
               stock[["depot_code", "depot_name", "item", "quantity", "unit"]].itertuples(index=False)}
     if not labels:
         st.info(t("no_data"))
@@ -219,14 +220,14 @@ def _items(current: dict) -> list[tuple[str, int | str, str]]:
     """(field, index or key, text) for every override in the draft."""
     items = [("close", c, f"{t('scn_close')}: {c}") for c in current["close"]]
     items += [("reopen", c, f"{t('scn_reopen')}: {c}") for c in current["reopen"]]
-    items += [("capacities", c, f"{t('scn_capacity')}: {c} → {n:,}") for c, n in current["capacities"].items()]
-    items += [("new_points", i, f"{t('scn_new_point')}: {p['name']} {p['capacity']:,} @ {p['lon']:.5f}, {p['lat']:.5f}")
-              for i, p in enumerate(current["new_points"])]
-    items += [("field_hospitals", i, f"{t('scn_field_hospital')}: {h['name']} {h['beds']:,} @ {h['lon']:.5f}, "
+    items += [("capacities", c, f"{t('scn_capacity')}: {c} → {fmt_int(n)}") for c, n in current["capacities"].items()]
+    items += [("new_points", i, f"{t('scn_new_point')}: {p['name']} {fmt_int(p['capacity'])} @ {p['lon']:.5f}, "
+               f"{p['lat']:.5f}") for i, p in enumerate(current["new_points"])]
+    items += [("field_hospitals", i, f"{t('scn_field_hospital')}: {h['name']} {fmt_int(h['beds'])} @ {h['lon']:.5f}, "
                f"{h['lat']:.5f}") for i, h in enumerate(current["field_hospitals"])]
-    items += [("beds", i, f"{t('scn_beds')}: {b['hospital_code']} {term('bed_type', b['bed_type'])} → {b['total']:,}")
-              for i, b in enumerate(current["beds"])]
-    items += [("stock", i, f"{t('scn_stock')}: {s['depot_code']} {s['item']} → {s['quantity']:,.1f}")
+    items += [("beds", i, f"{t('scn_beds')}: {b['hospital_code']} {term('bed_type', b['bed_type'])} → "
+               f"{fmt_int(b['total'])}") for i, b in enumerate(current["beds"])]
+    items += [("stock", i, f"{t('scn_stock')}: {s['depot_code']} {s['item']} → {fmt_num(s['quantity'])}")
               for i, s in enumerate(current["stock"])]
     items += [("multipliers", i, f"{t('scn_multiplier')}: {m['category'] or t('scn_all')} · {m['area_code'] or ''}"
                f" × {m['factor']}") for i, m in enumerate(current["multipliers"])]

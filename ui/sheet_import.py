@@ -43,7 +43,7 @@ def _beds_before_and_after(sheet: Sheet) -> pd.DataFrame:
     merged = sheet.rows.merge(current, on=["hospital_code", "bed_type"], how="left", suffixes=("", "_before"))
     return pd.DataFrame({
         t("import_line"): merged["line"], t("code"): merged["hospital_code"], t("name"): merged["name"],
-        t("bed_type_label"): merged["bed_type"].map(lambda code: term("bed_type", code)),
+        t("bed_type"): merged["bed_type"].map(lambda code: term("bed_type", code)),
         **_pair("total", merged["total_before"], merged["total"]),
         **_pair("occupied", merged["occupied_before"], merged["occupied"]),
     })

@@ -11,6 +11,7 @@ from clock import epoch_hour, hour_start, local_day_start_utc, now_utc
 from codes import is_area_code
 from queries.incidents import Filters, Window
 from settings import get_settings
+from texts import DEFAULT_LANGUAGE, LANGUAGES
 from vocab import CATEGORY_CODES, SOURCE_CODES, STATUS_CODES
 
 WINDOW_HOURS = {"today": None, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
@@ -27,7 +28,7 @@ class ViewState:
     sources: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     layers: tuple[str, ...] = DEFAULT_LAYERS
-    lang: str = "zh"
+    lang: str = DEFAULT_LANGUAGE
     scenario: str | None = None
 
     def time_window(self) -> Window:
@@ -71,7 +72,7 @@ def view_state() -> ViewState:
         sources=_codes(params.get("source"), SOURCE_CODES, "source", problems),
         statuses=_codes(params.get("status"), STATUS_CODES, "status", problems),
         layers=DEFAULT_LAYERS if layers is None else _codes(layers, LAYERS, "layers", problems),
-        lang="en" if params.get("lang") == "en" else "zh",
+        lang=params.get("lang") if params.get("lang") in LANGUAGES else DEFAULT_LANGUAGE,
         scenario=params.get("scenario") or None,
     )
     st.session_state[PROBLEMS_KEY] = problems

@@ -8,10 +8,25 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+import formats
 from clock import now_utc, to_local
-from formats import fmt_int, fmt_num, fmt_pct  # noqa: F401 - re-exported for the pages
 from settings import get_settings
-from ui.i18n import t
+from ui.i18n import current_language, t
+
+
+def fmt_int(value) -> str:
+    """formats.fmt_int in the view's language."""
+    return formats.fmt_int(value, lang=current_language())
+
+
+def fmt_num(value, digits: int = 1) -> str:
+    """formats.fmt_num in the view's language."""
+    return formats.fmt_num(value, digits, lang=current_language())
+
+
+def fmt_pct(value, digits: int = 1) -> str:
+    """formats.fmt_pct in the view's language."""
+    return formats.fmt_pct(value, digits, lang=current_language())
 
 
 def kpi_row(tiles: list[tuple[str, str, str | None]]) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from texts import LANGUAGES
 from ui.i18n import current_language
 from ui.wall.config import DEFAULT_VIEWPORT
 
@@ -20,7 +21,7 @@ def clock(timezone: str, key: str = "wall-clock") -> tuple[int, int]:
     """Draw the live clock; return the browser's viewport size (a default until it is known)."""
     known = (st.session_state.get(key) or {}).get("viewport") or {}
     size = (int(known.get("width") or 0), int(known.get("height") or 0))
-    _clock_component(key=key, data={"tz": timezone, "locale": "en-GB" if current_language() == "en" else "zh-CN",
+    _clock_component(key=key, data={"tz": timezone, "locale": LANGUAGES[current_language()].browser_locale,
                                     "known": f"{size[0]}x{size[1]}"},
                      on_viewport_change=lambda: None, width="content")
     return size if all(size) else DEFAULT_VIEWPORT
