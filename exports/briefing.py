@@ -15,7 +15,7 @@ from exports.briefing_story import story
 from exports.provenance import ExportView, Provenance
 from texts import text
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], object]  # what it returns is ignored (a progress bar returns itself)
 PDF_MIME = "application/pdf"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 

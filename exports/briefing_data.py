@@ -260,7 +260,7 @@ def hotspot_rows(top: pd.DataFrame, lang: str) -> list[list[str]]:
     """The hotspots table as text: a header row, then one row per area (PDF and PPTX alike)."""
     columns = ["rank", "name", "incidents", "per_10k", "open", "disposal_rate", "population"]
     rows = [[column_label(c, lang) for c in columns]]
-    rows += [[str(r.rank), r.name, fmt_int(r.incidents), fmt_num(r.per_10k), fmt_int(r.open),
+    rows += [[str(r.rank), str(r.name), fmt_int(r.incidents), fmt_num(r.per_10k), fmt_int(r.open),
               fmt_pct(r.disposal_rate), fmt_int(r.population)] for r in top.itertuples()]
     return rows
 
@@ -271,7 +271,7 @@ def below_minimum(data: BriefingData) -> pd.DataFrame:
     return lines[["depot_name", "item", "quantity", "min_level", "unit"]].sort_values(["item", "depot_name"])
 
 
-def render_charts(charts_: list[Chart], on_each: Callable[[int], None] | None = None) -> dict[str, bytes]:
+def render_charts(charts_: list[Chart], on_each: Callable[[int], object] | None = None) -> dict[str, bytes]:
     """PNG of every chart at its slot size (the charts' own figures are left as they are)."""
     figures = [
         go.Figure(chart.figure).update_layout(width=SLOT_SIZES[chart.slot][0], height=SLOT_SIZES[chart.slot][1])

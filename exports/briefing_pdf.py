@@ -100,7 +100,9 @@ def _image(png: bytes, max_width: float, max_height: float) -> Image:
 def _grid(rows: list[list], widths: list[float], styles: dict, header: bool = True) -> Table:
     cells = [[c if isinstance(c, Paragraph) else _p(c, styles["cell"]) for c in row] for row in rows]
     table = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
-    commands = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#d1d5db")), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    commands: list[tuple] = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#d1d5db")), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")
+    ]
     if header:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), LIGHT))
     table.setStyle(TableStyle(commands))
@@ -158,7 +160,8 @@ def _charts(section: Section, body: Body) -> list:
 
 def _summary(section: Section, body: Body) -> list:
     styles, width = body.styles, body.width
-    flow = [_p(section.title, styles["h1"]), *[_p("· " + line, styles["base"]) for line in section.lines]]
+    flow: list[Flowable] = [_p(section.title, styles["h1"])]
+    flow += [_p("· " + line, styles["base"]) for line in section.lines]
     flow.append(Spacer(1, 3 * mm))
     cells = [_image(body.images[c.key], width / 2 - 6, body.height - 90) for c in section.charts]
     if cells:
@@ -168,7 +171,7 @@ def _summary(section: Section, body: Body) -> list:
 
 def _table(table: TextTable, widths: list[float], styles: dict) -> list:
     """The table's heading, then its rows (clipped to a page, with a note) or its empty message."""
-    flow = [_p(table.title, styles["subtitle"])] if table.title else []
+    flow: list[Flowable] = [_p(table.title, styles["subtitle"])] if table.title else []
     if not table.rows and table.empty:
         return [*flow, _p(table.empty, styles["base"])]
     rows, more = table.clipped(TABLE_ROWS)

@@ -119,7 +119,7 @@ def _grid(
 def _cover(deck, story: Story, section: Section, images: dict) -> None:
     slide = _slide(deck, story, None)
     _text(slide, (MARGIN, Inches(1.4), WIDTH - 2 * MARGIN, Inches(1.0)), [section.title], 40, BLUE, True)
-    _text(slide, (MARGIN, Inches(2.4), WIDTH - 2 * MARGIN, Inches(0.7)), [section.subtitle], 28, DARK)
+    _text(slide, (MARGIN, Inches(2.4), WIDTH - 2 * MARGIN, Inches(0.7)), [section.subtitle or ""], 28, DARK)
     # section.lines (the window) is left out here as it always was: the table's second row gives it
     for table in section.tables:
         box = (MARGIN, Inches(3.4), Inches(10), Inches(3.2))
@@ -166,7 +166,7 @@ def _summary(deck, story: Story, section: Section, images: dict) -> None:
 
 def _table(slide, table: TextTable, slot: TableSlot) -> None:
     """The table's heading, then its rows (clipped to the slide, with a note) or its empty message."""
-    top = BODY_TOP
+    top: int = BODY_TOP  # EMU: Inches + Inches is a plain int
     if table.title:
         _text(slide, (slot.left, top, slot.text_width, Inches(0.5)), [table.title], 16, BLUE)
         top += Inches(0.5)

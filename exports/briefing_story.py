@@ -136,7 +136,7 @@ def _cover(provenance: Provenance) -> Section:
 def _assembly_kinds(data: BriefingData) -> TextTable:
     lang = data.provenance.lang
     rows = [
-        [term("assembly_kind", r.kind, lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
+        [term("assembly_kind", str(r.kind), lang), fmt_int(r.points), fmt_int(r.capacity), fmt_int(r.open_capacity)]
         for r in data.assembly_kinds.itertuples()
     ]
     header = [text(k, lang) for k in ("kind", "points", "capacity", "open_capacity")]
@@ -146,7 +146,7 @@ def _assembly_kinds(data: BriefingData) -> TextTable:
 def _below_minimum(data: BriefingData) -> TextTable:
     lang = data.provenance.lang
     rows = [
-        [r.depot_name, r.item, f"{fmt_num(r.quantity)} {r.unit}", f"{fmt_num(r.min_level)} {r.unit}"]
+        [str(r.depot_name), str(r.item), f"{fmt_num(r.quantity)} {r.unit}", f"{fmt_num(r.min_level)} {r.unit}"]
         for r in below_minimum(data).itertuples()
     ]
     return TextTable(

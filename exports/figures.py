@@ -95,6 +95,8 @@ class _Browser:
         self._kaleido: kaleido.Kaleido | None = None
 
     def _call(self, coroutine, timeout: float):
+        if self._loop is None:  # _ensure_open starts the loop before any call
+            raise RuntimeError("the kaleido loop is not running")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=timeout)
 
     def _ensure_open(self) -> kaleido.Kaleido:
@@ -150,7 +152,7 @@ def render_many(
     width: int | None = None,
     height: int | None = None,
     scale: float = 2.0,
-    on_each: Callable[[int], None] | None = None,
+    on_each: Callable[[int], object] | None = None,
 ) -> list[bytes]:
     """Each figure as the bytes of a PNG/SVG/PDF file.
 

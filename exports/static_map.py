@@ -145,7 +145,8 @@ def map_figure(areas: gpd.GeoDataFrame, provenance: Provenance) -> go.Figure:
     filled plotly traces on a lon/lat plane kept true to scale, so no map tiles are fetched."""
     lang = provenance.lang
     level = str(areas["level"].iloc[0]) if len(areas) else provenance.level
-    bounds = true_scale_extent(tuple(areas.total_bounds) if len(areas) else (0, 0, 1, 1), *_plot_px())
+    minx, miny, maxx, maxy = (float(v) for v in areas.total_bounds) if len(areas) else (0.0, 0.0, 1.0, 1.0)
+    bounds = true_scale_extent((minx, miny, maxx, maxy), *_plot_px())
     figure = go.Figure([*_class_traces(areas), _label_trace(areas, bounds)])
     figure.update_xaxes(visible=False, range=[bounds[0], bounds[2]])
     figure.update_yaxes(visible=False, range=[bounds[1], bounds[3]])

@@ -83,7 +83,7 @@ def _csv_text(value) -> str:
 def xlsx_bytes(frame: pd.DataFrame, provenance: Provenance | None = None, *, sheet: str = "数据") -> bytes:
     """An XLSX workbook: the table (header bold, frozen) and, when given, a provenance sheet."""
     book = Workbook()
-    data = book.active
+    data = book.worksheets[0]  # a new Workbook has one sheet (book.active is typed as maybe none)
     data.title = sheet[:31]
     data.append(_header(frame))
     for cell in data[1]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -24,7 +26,7 @@ def _filters(state: ViewState) -> ViewState:
         ("statuses", "status", STATUSES)), strict=True):
         picks[field] = tuple(column.multiselect(
             t(vocabulary), [x.code for x in terms], default=list(getattr(state, field)),
-            format_func=lambda c, v=vocabulary: term(v, c),
+            format_func=partial(term, vocabulary),
             key=url_widget_key(f"filter-{vocabulary}", getattr(state, field)),
             placeholder=t("all_values")))
     if any(picks[f] != getattr(state, f) for f in picks):

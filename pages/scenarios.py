@@ -53,19 +53,19 @@ def _sync_with_url(state: ViewState) -> None:
     st.session_state[LOADED] = wanted
 
 
-def _saved_bar(state: ViewState) -> str:
-    """Saved scenarios (load, delete) and the reference to compare with; returns its overrides JSON."""
+def _saved_bar(state: ViewState) -> tuple[str, str]:
+    """Saved scenarios (load, delete) and the reference to compare with; returns its overrides JSON and name."""
     names = results.saved_names()
     current = st.session_state.get(LOADED)
     left, load, delete, right = st.columns([3, 1, 1, 3], vertical_alignment="bottom")
     chosen = left.selectbox(t("scn_saved"), names, index=names.index(current) if current in names else None,
                             key="scn-saved", placeholder=t("scn_pick_saved") if names else t("scn_no_saved"))
-    if load.button(t("scn_load"), disabled=chosen is None, key="scn-load", width="stretch"):
+    if load.button(t("scn_load"), disabled=chosen is None, key="scn-load", width="stretch") and chosen:
         st.session_state[LOADED] = None
         st.session_state[FLASH] = t("scn_loaded") + chosen
         set_view(state, scenario=chosen)
         st.rerun()
-    if delete.button(t("scn_delete"), disabled=chosen is None, key="scn-delete", width="stretch"):
+    if delete.button(t("scn_delete"), disabled=chosen is None, key="scn-delete", width="stretch") and chosen:
         results.delete_saved(chosen)
         st.session_state[FLASH] = t("scn_deleted") + chosen
         if chosen == current:
@@ -74,7 +74,9 @@ def _saved_bar(state: ViewState) -> str:
         st.rerun()
     other = right.selectbox(t("scn_compare_with"), [None, *names], key="scn-reference",
                             format_func=lambda n: t("scn_baseline") if n is None else n)
-    return "{}" if other is None else results.saved_overrides(other).model_dump_json()
+    if other is None:
+        return "{}", t("scn_baseline")
+    return results.saved_overrides(other).model_dump_json(), other
 
 
 def _tiles(res: dict) -> None:
@@ -179,7 +181,7 @@ state = current_view()
 _sync_with_url(state)
 if FLASH in st.session_state:
     st.success(st.session_state.pop(FLASH))
-reference = _saved_bar(state)
+reference, reference_name = _saved_bar(state)
 window = state.time_window()
 baseline = results.baseline_for(state.scope, window)
 build_column, result_column = st.columns([2, 3], gap="large")
@@ -188,7 +190,6 @@ with result_column:
                          key="scn-level")
     current = Overrides.model_validate(builder.draft()).model_dump_json()
     res = results.compared(state.scope, window, level, reference, current)
-    reference_name = t("scn_baseline") if reference == "{}" else st.session_state.get("scn-reference")
     _tiles(res)
     map_level = results.map_level(baseline.scope_level, level)
     map_res = res if map_level == level else results.compared(state.scope, window, map_level, reference, current)

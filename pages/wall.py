@@ -39,16 +39,16 @@ def _controls(config: wall.WallConfig, state: ViewState) -> None:
             options = _scope_options(config)
             current = config.pinned or ROTATE
             picked = st.selectbox(t("scope"), list(options), index=list(options).index(current)
-                                  if current in options else 0, format_func=options.get,
+                                  if current in options else 0, format_func=options.__getitem__,
                                   label_visibility="collapsed", key=url_widget_key("wall-scope-picker", current))
             if picked != current:
                 set_params(scope=None if picked == ROTATE else picked)
                 st.rerun()
         if "window" in config.profiles:
-            picked = st.segmented_control(t("window"), list(WINDOW_HOURS), default=state.window, format_func=t,
+            window = st.segmented_control(t("window"), list(WINDOW_HOURS), default=state.window, format_func=t,
                                           label_visibility="collapsed", key=url_widget_key("wall-window", state.window))
-            if picked and picked != state.window:
-                set_params(window=None if picked == "today" else picked)
+            if window and window != state.window:
+                set_params(window=None if window == "today" else window)
                 st.rerun()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import streamlit as st
 
 from exports import briefing, briefing_data
@@ -23,6 +21,6 @@ def figures_for(view: ExportView) -> briefing_data.BriefingData:
     return briefing_data.collect(data.get_engine(), view)
 
 
-def build_pack(view: ExportView, *, progress: Callable[[float, str], object]) -> briefing.BriefingPack:
+def build_pack(view: ExportView, *, progress: briefing.Progress) -> briefing.BriefingPack:
     """The PDF and PPTX pack of the view from the figures the page previews (ExportFailed says why not)."""
     return briefing.build_pack(data.get_engine(), view, progress=progress, data=figures_for(view))

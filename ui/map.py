@@ -47,9 +47,9 @@ LAYER_LABELS = {"grids": "layer_grids", "assembly": "layer_assembly", "depots": 
 
 def layer_picker(state: ViewState) -> ViewState:
     """Toggle buttons for the map layers; the choice is kept in the URL."""
-    picked = st.pills(t("layers"), list(LAYER_LABELS), selection_mode="multi", default=list(state.layers),
+    chosen = st.pills(t("layers"), list(LAYER_LABELS), selection_mode="multi", default=list(state.layers),
                       format_func=lambda k: t(LAYER_LABELS[k]), key=url_widget_key("layer-picker", state.layers))
-    picked = tuple(k for k in LAYER_LABELS if k in (picked or []))
+    picked = tuple(k for k in LAYER_LABELS if k in (chosen or []))  # in the table's order, not the clicks'
     if picked != state.layers:
         state = set_view(state, layers=picked)
     return state

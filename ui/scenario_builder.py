@@ -52,7 +52,8 @@ def set_picked(location: tuple[float, float]) -> None:
     st.session_state[PICK] = location
 
 
-def _lon_lat(prefix: str) -> tuple[float, float]:
+def _lon_lat(prefix: str) -> tuple[float | None, float | None]:
+    """The longitude and latitude fields, filled with the map's pick; None while a field is empty."""
     default = picked() or (None, None)
     left, right = st.columns(2)
     key = f"{prefix}-{default}-{version()}"  # a new pick refills the fields
@@ -125,17 +126,17 @@ def _health_tab(baseline: Baseline) -> None:
     names = dict(zip(h["code"], h["name"], strict=True))
     with st.form(f"scn-beds-{version()}", border=True):
         st.caption(t("scn_beds"))
-        code = st.selectbox(t("scn_hospital"), list(names), format_func=names.get)
+        code = st.selectbox(t("scn_hospital"), list(names), format_func=names.__getitem__)
         bed_type = st.selectbox(t("scn_bed_type"), list(BED_TYPE_CODES),
                                 format_func=lambda b: term("bed_type", b))
         total = st.number_input(t("total"), value=None, step=10, placeholder=t("scn_new_value"))
-        submitted = st.form_submit_button(t("scn_set"))
-        if submitted and total is None:
-            st.warning(t("scn_need_value"))
-        elif submitted:
-            change = {"hospital_code": code, "bed_type": bed_type, "total": int(total)}
-            kept = [b for b in current["beds"] if (b["hospital_code"], b["bed_type"]) != (code, bed_type)]
-            _apply(baseline, beds=[*kept, change])
+        if st.form_submit_button(t("scn_set")):
+            if total is None:
+                st.warning(t("scn_need_value"))
+            else:
+                change = {"hospital_code": code, "bed_type": bed_type, "total": int(total)}
+                kept = [b for b in current["beds"] if (b["hospital_code"], b["bed_type"]) != (code, bed_type)]
+                _apply(baseline, beds=[*kept, change])
 
 
 def _supply_tab(baseline: Baseline) -> None:
@@ -147,15 +148,15 @@ def _supply_tab(baseline: Baseline) -> None:
         return
     with st.form(f"scn-stock-{version()}", border=True):
         st.caption(t("scn_stock"))
-        line = st.selectbox(t("item"), list(labels), format_func=labels.get)
+        line: str = st.selectbox(t("item"), list(labels), format_func=labels.__getitem__)
         quantity = st.number_input(t("quantity"), value=None, step=10.0, placeholder=t("scn_new_value"))
-        submitted = st.form_submit_button(t("scn_set"))
-        if submitted and quantity is None:
-            st.warning(t("scn_need_value"))
-        elif submitted:
-            depot, item = line.split("|", 1)
-            kept = [s for s in current["stock"] if (s["depot_code"], s["item"]) != (depot, item)]
-            _apply(baseline, stock=[*kept, {"depot_code": depot, "item": item, "quantity": float(quantity)}])
+        if st.form_submit_button(t("scn_set")):
+            if quantity is None:
+                st.warning(t("scn_need_value"))
+            else:
+                depot, item = line.split("|", 1)
+                kept = [s for s in current["stock"] if (s["depot_code"], s["item"]) != (depot, item)]
+                _apply(baseline, stock=[*kept, {"depot_code": depot, "item": item, "quantity": float(quantity)}])
 
 
 def _zone_from(baseline: Baseline, read) -> None:
@@ -207,8 +208,8 @@ def _incidents_tab(baseline: Baseline) -> None:
 
 def builder(baseline: Baseline) -> None:
     """The tabs that change the draft; every change is validated against the city first."""
-    st.caption(t("scn_pick_hint") + (f" · {t('scn_picked')}: {picked()[0]:.5f}, {picked()[1]:.5f}"
-                                      if picked() else ""))
+    pick = picked()
+    st.caption(t("scn_pick_hint") + (f" · {t('scn_picked')}: {pick[0]:.5f}, {pick[1]:.5f}" if pick else ""))
     tabs = st.tabs([t("scn_tab_points"), t("scn_tab_health"), t("scn_tab_supply"), t("scn_tab_hazard"),
                     t("scn_tab_incidents")])
     for tab, body in zip(tabs, (_points_tab, _health_tab, _supply_tab, _hazard_tab, _incidents_tab), strict=True):

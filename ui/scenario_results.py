@@ -51,7 +51,8 @@ def map_level(scope_level: str, level: str) -> str:
 
 def levels(scope_level: str) -> list[str]:
     """The levels a scope's results can be summarised at, from its children down (grids below a district)."""
-    found, level = [], CHILD_LEVEL[scope_level] or "grid"
+    found: list[str] = []
+    level: str | None = CHILD_LEVEL[scope_level] or "grid"
     while level and (level != "grid" or scope_level in ("street", "community", "grid")):
         found.append(level)
         level = CHILD_LEVEL[level]

@@ -64,7 +64,7 @@ def view_state() -> ViewState:
     if window not in WINDOW_HOURS:
         problems.append(f"window '{window}'")
         window = "today"
-    layers = params.get("layers")
+    layers, lang = params.get("layers"), params.get("lang")
     state = ViewState(
         scope=scope,
         window=window,
@@ -72,7 +72,7 @@ def view_state() -> ViewState:
         sources=_codes(params.get("source"), SOURCE_CODES, "source", problems),
         statuses=_codes(params.get("status"), STATUS_CODES, "status", problems),
         layers=DEFAULT_LAYERS if layers is None else _codes(layers, LAYERS, "layers", problems),
-        lang=params.get("lang") if params.get("lang") in LANGUAGES else DEFAULT_LANGUAGE,
+        lang=lang if lang is not None and lang in LANGUAGES else DEFAULT_LANGUAGE,
         scenario=params.get("scenario") or None,
     )
     st.session_state[PROBLEMS_KEY] = problems

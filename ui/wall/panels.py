@@ -25,6 +25,11 @@ _TEMPLATES.globals["t"] = t
 _PANELS = _TEMPLATES.get_template("panels.html").module
 
 
+def _render(macro: str, *args: object, **kwargs: object) -> str:
+    """A macro of templates/panels.html, rendered (a template's macros exist only at run time, untyped)."""
+    return str(getattr(_PANELS, macro)(*args, **kwargs))
+
+
 @dataclass(frozen=True)
 class Tile:
     key: str  # data-kpi
@@ -53,7 +58,7 @@ def kpi_panel(figures: Figures) -> str:
         Tile("overdue", t("overdue"), fmt_int(overdue), overdue, css="wall-alert" if overdue else ""),
         Tile("disposal_rate", t("disposal_rate"), fmt_pct(totals["disposal_rate"]), _raw(totals["disposal_rate"])),
     ]
-    return str(_PANELS.kpi_panel(tiles, recent))
+    return _render("kpi_panel", tiles, recent)
 
 
 def _category_bars(figures: Figures) -> dict:
@@ -71,7 +76,7 @@ def _category_bars(figures: Figures) -> dict:
 
 
 def category_panel(figures: Figures) -> str:
-    return str(_PANELS.category_panel(**_category_bars(figures)))
+    return _render("category_panel", **_category_bars(figures))
 
 
 def resource_tiles(figures: Figures) -> list[Tile]:
@@ -92,24 +97,25 @@ def resource_tiles(figures: Figures) -> list[Tile]:
 
 def side_panel(figures: Figures) -> str:
     """The right column: incidents by category above the three resource tiles."""
-    return str(_PANELS.side_panel(_category_bars(figures), resource_tiles(figures)))
+    return _render("side_panel", _category_bars(figures), resource_tiles(figures))
 
 
 def header_panel(figures: Figures | None, config: WallConfig, index: int, stale_since: datetime | None) -> str:
     """Brand, scope name, the playlist's dots, and when the figures date from (amber when stale)."""
     rotating = index >= 0 and len(config.playlist) > 1
-    return str(_PANELS.header_panel(
+    return _render(
+        "header_panel",
         code=figures.code if figures else "", name=figures.name if figures else "—",
         dots=len(config.playlist) if rotating else 0, on=index,
         # Without figures there is no time to give: the waiting panel below says why.
         stale_since=f"{to_local(stale_since):%H:%M}" if figures and stale_since else "",
-        as_of=f"{to_local(figures.as_of):%H:%M:%S}" if figures else ""))
+        as_of=f"{to_local(figures.as_of):%H:%M:%S}" if figures else "")
 
 
 def waiting_panel(problem: str | None = None) -> str:
-    return str(_PANELS.waiting_panel(problem or t("wall_waiting")))
+    return _render("waiting_panel", problem or t("wall_waiting"))
 
 
 def legend_panel(breaks: list[float]) -> str:
     recent = t("wall_recent_legend").format(minutes=get_settings().recent_minutes)
-    return str(_PANELS.legend_panel(build.legend_entries(breaks), recent))
+    return _render("legend_panel", build.legend_entries(breaks), recent)
