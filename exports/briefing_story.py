@@ -18,7 +18,7 @@ from exports.briefing_data import (
     resource_summary,
 )
 from exports.provenance import Provenance
-from formats import fmt_int, fmt_num
+from formats import fmt_int, fmt_quantity
 from texts import term, text
 
 # cover: title, subtitle, lines, one label/value table; kpis: tiles; map: the map (it carries its own
@@ -146,7 +146,7 @@ def _assembly_kinds(data: BriefingData) -> TextTable:
 def _below_minimum(data: BriefingData) -> TextTable:
     lang = data.provenance.lang
     rows = [
-        [r.depot_name, r.item, f"{fmt_num(r.quantity)} {r.unit}", f"{fmt_num(r.min_level)} {r.unit}"]
+        [r.depot_name, r.item, fmt_quantity(r.quantity, r.unit, lang), fmt_quantity(r.min_level, r.unit, lang)]
         for r in below_minimum(data).itertuples()
     ]
     return TextTable(
