@@ -106,10 +106,16 @@ def beds_figure(beds: pd.DataFrame, title: str, labels: Mapping[str, str], occup
     return figure
 
 
+def _shortage_colours(items: pd.DataFrame) -> list[str]:
+    """Red for an item whose total is below its summed minimum, amber when only some depots are short."""
+    return [RED if total else AMBER if depots else BLUE
+            for total, depots in zip(items["below_min"], items["depots_below_min"] > 0, strict=True)]
+
+
 def stock_figure(items: pd.DataFrame, title: str, days_label: str) -> go.Figure:
-    """Days of supply per item; items below their minimum in red."""
+    """Days of supply per item: red when the total is below its minimum, amber when some depot is."""
     frame = items.sort_values("days_of_supply")
-    colors = [RED if b else BLUE for b in frame["below_min"]]
+    colors = _shortage_colours(frame)
     figure = go.Figure(go.Bar(x=frame["days_of_supply"], y=frame["item"], orientation="h", marker_color=colors,
                               text=frame["days_of_supply"].map("{:.1f}".format), textposition="outside",
                               cliponaxis=False))
@@ -124,8 +130,7 @@ def stock_vs_minimum_figure(items: pd.DataFrame, title: str, percent_label: str,
     `items` as geo.resources.stock_by_item; `note` explains the colours under the title."""
     frame = items.assign(percent=items["quantity"] / items["min_level"].where(items["min_level"] > 0) * 100)
     frame = frame.dropna(subset=["percent"]).sort_values("percent", ascending=False)
-    colors = [RED if p < 100 else AMBER if b else BLUE for p, b in zip(frame["percent"], frame["below_min"],
-                                                                        strict=True)]
+    colors = _shortage_colours(frame)
     figure = go.Figure(go.Bar(x=frame["percent"], y=frame["item"], orientation="h", marker_color=colors,
                               text=frame["percent"].map("{:.0f}%".format), textposition="outside",
                               cliponaxis=False))
