@@ -109,7 +109,7 @@ def import_command(args: argparse.Namespace) -> int:
         sheet, owner, apply = check_bed_sheet(frame, facilities.hospital_codes(engine)), "hospital_code", \
             facilities.apply_bed_counts
     else:
-        sheet, owner, apply = check_stock_sheet(frame, facilities.stock_keys(engine)), "depot_code", \
+        sheet, owner, apply = check_stock_sheet(frame, facilities.stock_units(engine)), "depot_code", \
             facilities.apply_stock
     for problem in sheet.problems:
         print(str(problem), file=sys.stderr)

@@ -9,6 +9,7 @@ import pandas as pd
 from babel.numbers import format_decimal, format_percent
 
 from texts import DEFAULT_LANGUAGE, LANGUAGES
+from vocab import unit_digits
 
 MISSING = "—"
 
@@ -48,6 +49,11 @@ def fmt_pct(value: Any, digits: int = 1, lang: str = DEFAULT_LANGUAGE) -> str:
         return MISSING
     percent = Decimal(float(value) * 100)
     return format_percent(percent / 100, _pattern(digits) + "%", locale=_locale(lang))
+
+
+def fmt_quantity(value: Any, unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A stock quantity with its unit: '342 艘' for things counted, '12.5 吨' for measured ones."""
+    return MISSING if _missing(value) else f"{fmt_num(value, unit_digits(unit), lang)} {unit}"
 
 
 # Code points from the CJK radicals up: Chinese characters and full-width punctuation.

@@ -91,3 +91,21 @@ ASSEMBLY_KINDS = _terms("assembly_kind", "square", "park", "green_space", "stadi
 FACILITY_STATUSES = _terms("facility_status", "open", "closed", "full")
 BED_TYPES = _terms("bed_type", "general", "icu", "emergency", "isolation")
 BED_TYPE_CODES = tuple(t.code for t in BED_TYPES)
+
+# Units of supply stock. A unit that counts things holds whole numbers (342 艘, never 342.1 boats); a
+# measured unit, or a count in thousands (1.5 千只 is 1,500 masks), may hold fractions. The demo, the
+# sheet import and every display ask counts_things(); tests/test_units.py checks each unit in use is listed.
+COUNTED_UNITS = frozenset({"艘", "台", "顶", "件", "个", "套", "张", "床", "箱", "部", "辆", "只", "条", "把", "块",
+                           "架", "具", "副", "双", "盏", "桶", "袋", "包", "卷", "组"})
+MEASURED_UNITS = frozenset({"吨", "千克", "公斤", "kg", "t", "升", "L", "m³", "立方米", "米", "m",
+                            "千只", "千条", "万只"})
+
+
+def counts_things(unit: str) -> bool:
+    """Whether a stock unit counts whole things (an unknown unit is taken as measured: fractions allowed)."""
+    return unit.strip() in COUNTED_UNITS
+
+
+def unit_digits(unit: str) -> int:
+    """Decimals a quantity in this unit is printed with: none for counted things, one otherwise."""
+    return 0 if counts_things(unit) else 1

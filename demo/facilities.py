@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from geo.sampling import points_in_polygons
+from vocab import counts_things, unit_digits
 
 SOURCE_NOTE = "合成演示数据 synthetic demo"
 
@@ -147,10 +148,16 @@ def build_depots(grids, districts: pd.DataFrame, now, rng, per_district=(3, 5)):
     return depots, pd.DataFrame(stock_rows)
 
 
+def _in_unit(amount: float, unit: str) -> float:
+    """An amount as a depot books it: whole things for a counted unit, tenths of a measured one."""
+    return float(round(amount, unit_digits(unit)))
+
+
 def _stock_rows(depot_code: str, served: float, now, rng) -> list[dict]:
     rows = []
     for item, category, unit, per_1000, need in SUPPLY_ITEMS:
-        minimum = per_1000 * served / 1000
+        # a depot holds at least one of a counted item (a reserve of 0.4 boats is none)
+        minimum = max(_in_unit(per_1000 * served / 1000, unit), 1.0 if counts_things(unit) else 0.1)
         # about one item in twelve has been drawn down below its reserve minimum
         level = rng.uniform(0.4, 0.95) if rng.random() < 0.08 else rng.uniform(1.05, 2.2)
         rows.append(
@@ -158,9 +165,9 @@ def _stock_rows(depot_code: str, served: float, now, rng) -> list[dict]:
                 "depot_code": depot_code,
                 "item": item,
                 "category": category,
-                "quantity": round(minimum * level, 1),
+                "quantity": _in_unit(minimum * level, unit),
                 "unit": unit,
-                "min_level": round(minimum, 1),
+                "min_level": minimum,
                 "daily_need_per_1000": need,
                 "last_updated": now - timedelta(hours=float(rng.uniform(0.5, 30))),
             }

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from sqlalchemy.engine import Engine
 
 from clock import to_local
-from exports.figures import render_many
+from exports.figures import render, render_many, with_provenance
 from exports.provenance import ExportView, Provenance, provenance_for
 from exports.static_map import map_figure, scope_map_areas
 from formats import fmt_int, fmt_num, fmt_pct
@@ -38,6 +38,7 @@ HOTSPOTS = 10
 LOOP_BARS = 20  # a printed bar chart stays readable up to about this many bars
 # Pixel size of each chart image: "half" fills half a landscape page, "full" its width.
 SLOT_SIZES = {"half": (640, 660), "full": (1300, 620), "map": (1200, 860)}
+SINGLE_WIDTH = 1000  # pixels of a single chart export (a readable WeChat / slide image)
 # A table column is labelled by the catalogue key of its name, but for the count of incidents:
 # "incidents" is the name of the Incidents page.
 COLUMN_KEYS = {"incidents": "incidents_total"}
@@ -279,3 +280,11 @@ def render_charts(charts_: list[Chart], on_each: Callable[[int], object] | None 
     ]
     pngs = render_many(figures, "png", scale=1.5, on_each=on_each)
     return {chart.key: png for chart, png in zip(charts_, pngs, strict=True)}
+
+
+def chart_file(chart: Chart, provenance: Provenance, fmt: str) -> bytes:
+    """One chart alone as a PNG/SVG/PDF file, stamped with its provenance (the map carries its own)."""
+    if chart.slot == "map":
+        return render(chart.figure, fmt, scale=2 if fmt == "png" else 1)
+    figure = with_provenance(chart.figure, provenance, width=SINGLE_WIDTH)
+    return render(figure, fmt, width=SINGLE_WIDTH, height=figure.layout.height, scale=2 if fmt == "png" else 1)

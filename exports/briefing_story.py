@@ -18,7 +18,7 @@ from exports.briefing_data import (
     resource_summary,
 )
 from exports.provenance import Provenance
-from formats import fmt_int, fmt_num
+from formats import fmt_int, fmt_quantity
 from texts import term, text
 
 # cover: title, subtitle, lines, one label/value table; kpis: tiles; map: the map (it carries its own
@@ -146,7 +146,8 @@ def _assembly_kinds(data: BriefingData) -> TextTable:
 def _below_minimum(data: BriefingData) -> TextTable:
     lang = data.provenance.lang
     rows = [
-        [str(r.depot_name), str(r.item), f"{fmt_num(r.quantity)} {r.unit}", f"{fmt_num(r.min_level)} {r.unit}"]
+        [str(r.depot_name), str(r.item),
+         fmt_quantity(r.quantity, str(r.unit), lang), fmt_quantity(r.min_level, str(r.unit), lang)]
         for r in below_minimum(data).itertuples()
     ]
     return TextTable(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import kaleido
 import plotly.graph_objects as go
+from kaleido import PageGenerator
 
 from errors import ExportFailed
 from exports.provenance import Provenance
@@ -29,6 +30,19 @@ EXPORT_FONTS = {
     "pdf": "Liberation Sans, Arial, WenQuanYi Zen Hei, Noto Sans CJK SC, Microsoft YaHei, sans-serif",
     "other": "Liberation Sans, Arial, Noto Sans CJK SC, WenQuanYi Zen Hei, Microsoft YaHei, sans-serif",
 }
+
+
+class _PdfPage(PageGenerator):
+    """kaleido's page with a zero @page margin. kaleido prints a PDF with Chromium's printToPDF and
+    margins of 0.1 inch on a page of the figure's size: the figure was shrunk to the page's width and
+    its bottom cut off (the provenance lines of short charts). A margin set by the page's own CSS
+    takes precedence, so the page is exactly the figure, as the PNG and SVG are."""
+
+    header = PageGenerator.header.replace(
+        '<style id="head-style"></style>', '<style>@page { margin: 0; }</style><style id="head-style"></style>'
+    )
+
+
 # One Chromium at a time: the machine is small and Streamlit sessions share the process.
 _BROWSER_LOCK = threading.Lock()
 
@@ -110,7 +124,8 @@ class _Browser:
     @staticmethod
     async def _open() -> kaleido.Kaleido:
         # mathjax=False: kaleido would otherwise fetch MathJax from a CDN (no network here).
-        browser = kaleido.Kaleido(path=get_settings().chromium_path, mathjax=False, n=1, timeout=RENDER_TIMEOUT_S)
+        page = _PdfPage(mathjax=False)
+        browser = kaleido.Kaleido(path=get_settings().chromium_path, page_generator=page, n=1, timeout=RENDER_TIMEOUT_S)
         await browser.open()
         return browser
 

@@ -51,6 +51,17 @@ def incidents_bar(counts: pd.DataFrame, label_column: str, title: str,
     return _style(figure, title, height=max(260, 28 * len(frame) + 80), left_labels=names)
 
 
+# Tick steps of the hourly trend, in hours: whole hours, then whole days, then a week.
+HOUR_STEPS = (1, 2, 3, 6, 12, 24, 48, 168)
+MAX_TICKS = 12
+HOUR_MS = 3_600_000
+
+
+def hour_step(hours: float, max_ticks: int = MAX_TICKS) -> int:
+    """The smallest tick step (hours) that puts at most max_ticks ticks on a span of `hours`."""
+    return next((step for step in HOUR_STEPS if hours / step <= max_ticks), HOUR_STEPS[-1])
+
+
 def hourly_trend_figure(hourly: pd.DataFrame, title: str) -> go.Figure:
     """Incidents per hour (hour_start already in local time)."""
     # markers help read a day or two; over a week or a month they only blur the line
@@ -59,8 +70,12 @@ def hourly_trend_figure(hourly: pd.DataFrame, title: str) -> go.Figure:
                                   line={"color": BLUE, "width": 3 if mode != "lines" else 2},
                                   marker={"size": 5}, fill="tozeroy",
                                   fillcolor="rgba(29,78,216,0.12)"))
+    # ticks on whole hours from a local midnight (plotly's own pick puts 30-minute ticks on hourly data);
     # numeric dates: plotly's default ticks spell months in English ("Nov 22")
-    figure.update_xaxes(tickformat="%H:%M<br>%m-%d")
+    start = pd.Timestamp(hourly["hour_start"].min()) if len(hourly) else pd.Timestamp("2000-01-01")
+    step = hour_step(len(hourly))
+    figure.update_xaxes(tickmode="linear", tick0=start.normalize().strftime("%Y-%m-%d %H:%M"), dtick=step * HOUR_MS,
+                        tickformat="%m-%d" if step >= 24 else "%H:%M<br>%m-%d")
     return _style(figure, title, bottom=50)  # two-line tick labels
 
 
@@ -68,12 +83,13 @@ def closed_loop_figure(loop: pd.DataFrame, title: str, rate_label: str) -> go.Fi
     """Disposal rate per child area, lowest first (the areas needing attention)."""
     frame = loop.dropna(subset=["disposal_rate"]).sort_values("disposal_rate", ascending=False)
     colors = [RED if r < 0.95 else AMBER if r < 0.99 else BLUE for r in frame["disposal_rate"]]
+    # labels inside the bar where it has room, past its end where it has not (a low rate)
     figure = go.Figure(go.Bar(x=frame["disposal_rate"] * 100, y=frame["name"], orientation="h",
                               marker_color=colors, text=(frame["disposal_rate"] * 100).map("{:.1f}%".format),
-                              textposition="outside", cliponaxis=False))
-    lowest = float(frame["disposal_rate"].min() * 100) if len(frame) else 90.0
-    # start at 90% so close rates stay apart, lower when some area is below that (0% is a real value)
-    figure.update_xaxes(title=rate_label, range=[min(90.0, lowest - 2), 100.5])
+                              textposition="auto", insidetextanchor="end", cliponaxis=False))
+    # From 0%: a leader reads a bar's length as the rate, and bars cut at 90% made 96% look like half of
+    # 99%. Close rates stay apart through the printed values and the colours (below 95% red, 99% amber).
+    figure.update_xaxes(title=rate_label, range=[0, 100], ticksuffix="%")
     return _style(figure, title, height=max(260, 26 * len(frame) + 80), left_labels=frame["name"], bottom=60)
 
 
@@ -90,10 +106,16 @@ def beds_figure(beds: pd.DataFrame, title: str, labels: Mapping[str, str], occup
     return figure
 
 
+def _shortage_colours(items: pd.DataFrame) -> list[str]:
+    """Red for an item whose total is below its summed minimum, amber when only some depots are short."""
+    return [RED if total else AMBER if depots else BLUE
+            for total, depots in zip(items["below_min"], items["depots_below_min"] > 0, strict=True)]
+
+
 def stock_figure(items: pd.DataFrame, title: str, days_label: str) -> go.Figure:
-    """Days of supply per item; items below their minimum in red."""
+    """Days of supply per item: red when the total is below its minimum, amber when some depot is."""
     frame = items.sort_values("days_of_supply")
-    colors = [RED if b else BLUE for b in frame["below_min"]]
+    colors = _shortage_colours(frame)
     figure = go.Figure(go.Bar(x=frame["days_of_supply"], y=frame["item"], orientation="h", marker_color=colors,
                               text=frame["days_of_supply"].map("{:.1f}".format), textposition="outside",
                               cliponaxis=False))
@@ -108,8 +130,7 @@ def stock_vs_minimum_figure(items: pd.DataFrame, title: str, percent_label: str,
     `items` as geo.resources.stock_by_item; `note` explains the colours under the title."""
     frame = items.assign(percent=items["quantity"] / items["min_level"].where(items["min_level"] > 0) * 100)
     frame = frame.dropna(subset=["percent"]).sort_values("percent", ascending=False)
-    colors = [RED if p < 100 else AMBER if b else BLUE for p, b in zip(frame["percent"], frame["below_min"],
-                                                                        strict=True)]
+    colors = _shortage_colours(frame)
     figure = go.Figure(go.Bar(x=frame["percent"], y=frame["item"], orientation="h", marker_color=colors,
                               text=frame["percent"].map("{:.0f}%".format), textposition="outside",
                               cliponaxis=False))

@@ -57,19 +57,24 @@ def bed_summary(hospitals: pd.DataFrame) -> dict[str, float | None]:
 def stock_by_item(stock: pd.DataFrame, population: int) -> pd.DataFrame:
     """Stock summed per item over the scope's depots, with days of supply for its population.
 
-    Columns: item, category, unit, quantity, min_level, below_min (any depot below its minimum),
-    depots_below_min, days_of_supply.
+    Columns: item, category, unit, quantity, min_level (both summed), below_min (the sum is below the
+    summed minimum), depots_below_min (how many depots hold less than their own minimum),
+    depots_below (their names, sorted), days_of_supply. A city total can be above its minimum while a
+    depot is short: the two are told apart, as the briefing's chart colours them.
     """
     if stock.empty:
         return pd.DataFrame(columns=["item", "category", "unit", "quantity", "min_level", "below_min",
-                                     "depots_below_min", "days_of_supply"])
-    grouped = stock.groupby(["item", "category", "unit"], sort=False).agg(
+                                     "depots_below_min", "depots_below", "days_of_supply"])
+    short = stock["depot_name"].where(stock["below_min"]) if "depot_name" in stock else None
+    grouped = stock.assign(short_depot=short).groupby(["item", "category", "unit"], sort=False).agg(
         quantity=("quantity", "sum"), min_level=("min_level", "sum"),
-        depots_below_min=("below_min", "sum"), need=("daily_need_per_1000", "first")).reset_index()
+        depots_below_min=("below_min", "sum"), need=("daily_need_per_1000", "first"),
+        depots_below=("short_depot", lambda names: tuple(sorted(names.dropna())))).reset_index()
     daily = grouped["need"] * population / 1000
     grouped["days_of_supply"] = grouped["quantity"] / daily.where(daily > 0)
-    grouped["below_min"] = grouped["depots_below_min"] > 0
-    return grouped.drop(columns="need")
+    grouped["below_min"] = grouped["quantity"] < grouped["min_level"]
+    return grouped.drop(columns="need")[["item", "category", "unit", "quantity", "min_level", "below_min",
+                                         "depots_below_min", "depots_below", "days_of_supply"]]
 
 
 def items_below_minimum(stock: pd.DataFrame) -> int:

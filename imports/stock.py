@@ -7,9 +7,12 @@ headers (depot_code, item, quantity, min_level) work too. Items a sheet leaves o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from imports.sheets import Column, Sheet, check_sheet, quantity, text
+from vocab import counts_things
 
 COLUMNS = (
     Column("depot_code", ("仓库编码", "储备库编码", "depot_code", "depot"), text, "the depot code is empty"),
@@ -25,8 +28,16 @@ def has_min_level(frame: pd.DataFrame) -> bool:
     return any(h.lower() in headers for h in MIN_LEVEL.headers)
 
 
-def check_stock_sheet(frame: pd.DataFrame, held: set[tuple[str, str]]) -> Sheet:
-    """Every problem of the sheet, each with its line; `held`: the (depot, item) pairs that exist."""
+def _not_whole(row: dict, unit: str) -> list[str]:
+    """A fraction of a counted unit (342.5 boats): named, not rounded, since the sheet may be wrong either way."""
+    if not counts_things(unit):
+        return []
+    return [f"{field} {row[field]:g} of {row['item']} is not a whole number of {unit}"
+            for field in ("quantity", "min_level") if field in row and not float(row[field]).is_integer()]
+
+
+def check_stock_sheet(frame: pd.DataFrame, held: Mapping[tuple[str, str], str]) -> Sheet:
+    """Every problem of the sheet, each with its line; `held`: the unit of each (depot, item) that exists."""
     depots = {depot for depot, _ in held}
 
     def rule(row: dict) -> list[str]:
@@ -34,7 +45,7 @@ def check_stock_sheet(frame: pd.DataFrame, held: set[tuple[str, str]]) -> Sheet:
             return [f"unknown depot code '{row['depot_code']}'"]
         if (row["depot_code"], row["item"]) not in held:
             return [f"depot {row['depot_code']} holds no item '{row['item']}'"]
-        return []
+        return _not_whole(row, held[row["depot_code"], row["item"]])
 
     columns = (*COLUMNS, MIN_LEVEL) if has_min_level(frame) else COLUMNS
     return check_sheet(frame, columns, rule, key=("depot_code", "item"))

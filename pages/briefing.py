@@ -14,7 +14,6 @@ from ui.state import ViewState
 from ui.widgets import table
 
 PACK_KEY = "brief.pack"  # the last pack built in this session: (view key, BriefingPack)
-SINGLE_WIDTH = 1000  # pixels of a single chart export (a readable WeChat / slide image)
 
 
 def _build(state: ViewState) -> None:
@@ -50,13 +49,7 @@ def pack_section(state: ViewState) -> None:
 
 def _image(chart: Chart, provenance, fmt: str):
     """A deferred export: rendered only when the button is clicked (off the script thread)."""
-    width = SINGLE_WIDTH if chart.slot != "map" else None
-
-    def make() -> bytes:
-        figure = chart.figure if chart.slot == "map" else figures.with_provenance(chart.figure, provenance, width=width)
-        return figures.render(figure, fmt, width=width, height=figure.layout.height, scale=2 if fmt == "png" else 1)
-
-    return make
+    return lambda: briefing_data.chart_file(chart, provenance, fmt)
 
 
 def chart_section(state: ViewState) -> None:

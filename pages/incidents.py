@@ -13,7 +13,7 @@ from ui import data
 from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState, set_view, url_widget_key
-from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row, local_time_text
+from ui.widgets import ONE_DECIMAL, PERCENT, fmt_int, fmt_num, fmt_pct, kpi_row, local_time_text, table
 from vocab import CATEGORIES, SOURCES, STATUSES
 
 
@@ -61,13 +61,13 @@ def _closed_loop(state: ViewState) -> None:
     left, right = st.columns([2, 3])
     left.plotly_chart(charts.closed_loop_figure(loop, t("closed_loop"), t("disposal_rate")),
                       width="stretch", key="chart-loop")
-    table = pd.DataFrame({
+    rates = pd.DataFrame({
         t("name"): loop["name"], t("incidents_total"): loop["incidents"], t("open"): loop["open"],
-        t("disposal_rate"): loop["disposal_rate"].map(fmt_pct),
-        t("on_time_rate"): loop["on_time_rate"].map(fmt_pct),
-        t("median_hours"): loop["median_hours"].map(fmt_num),
+        t("disposal_rate"): loop["disposal_rate"] * 100, t("on_time_rate"): loop["on_time_rate"] * 100,
+        t("median_hours"): loop["median_hours"],
     })
-    right.dataframe(table, hide_index=True, width="stretch", height=420)
+    table(right, rates, height=420, formats={t("disposal_rate"): PERCENT, t("on_time_rate"): PERCENT,
+                                             t("median_hours"): ONE_DECIMAL})
 
 
 def _latest(state: ViewState) -> None:

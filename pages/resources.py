@@ -17,7 +17,9 @@ from ui import data
 from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState
-from ui.widgets import fmt_int, fmt_num, fmt_pct, freshness, kpi_row, local_time_text, table
+from ui.widgets import ONE_DECIMAL, PERCENT, fmt_int, fmt_num, fmt_pct, freshness, kpi_row, local_time_text, table
+
+SHORT, SOME_DEPOTS_SHORT = "#fee2e2", "#fef3c7"  # the chart's red and amber, as row backgrounds
 
 
 def _assembly(state: ViewState, population: int) -> None:
@@ -58,11 +60,21 @@ def _hospitals(state: ViewState) -> None:
                       width="stretch", key="chart-beds")
     table(right, pd.DataFrame({
         t("name"): hospitals["name"], t("grade"): hospitals["grade"], t("total"): hospitals["beds_total"],
-        t("available"): hospitals["beds_available"], t("occupancy"): hospitals["occupancy"].map(fmt_pct),
+        t("available"): hospitals["beds_available"], t("occupancy"): hospitals["occupancy"] * 100,
         t("icu"): hospitals["icu_total"] - hospitals["icu_occupied"],
         t("convertible"): hospitals["convertible_beds"],
         t("last_updated"): hospitals["last_updated"].map(local_time_text), t("stale"): freshness(hospitals),
-    }), height=340)
+    }), height=340, formats={t("occupancy"): PERCENT})
+
+
+def _stock_table(items: pd.DataFrame) -> pd.DataFrame:
+    """Per item: the scope's totals as numbers (sorted as numbers), its own shortfall, the depots short."""
+    return pd.DataFrame({
+        t("item"): items["item"], t("category"): items["category"], t("quantity"): items["quantity"],
+        t("min_level"): items["min_level"], t("unit"): items["unit"], t("days_of_supply"): items["days_of_supply"],
+        t("below_min"): items["below_min"].map(lambda short: "⚠" if short else ""),
+        t("depots_below_min"): items["depots_below"].map(t("list_separator").join),
+    })
 
 
 def _supplies(state: ViewState, population: int) -> None:
@@ -75,15 +87,10 @@ def _supplies(state: ViewState, population: int) -> None:
     left, right = st.columns([1, 1])
     left.plotly_chart(charts.stock_figure(items, t("days_of_supply"), t("days_of_supply")),
                       width="stretch", key="chart-stock")
-    stock_table = pd.DataFrame({
-        t("item"): items["item"], t("category"): items["category"],
-        t("quantity"): items["quantity"].map(fmt_num) + " " + items["unit"],
-        t("min_level"): items["min_level"].map(fmt_num), t("days_of_supply"): items["days_of_supply"].map(fmt_num),
-        t("below_min"): items["depots_below_min"].map(lambda n: f"⚠ {n}" if n else ""),
-    })
-    right.dataframe(stock_table.style.apply(
-        lambda row: ["background-color:#fee2e2" if row[t("below_min")] else "" for _ in row], axis=1),
-        hide_index=True, width="stretch", height=440)
+    right.caption(t("stock_colours"))
+    table(right, _stock_table(items), height=440, formats={t("days_of_supply"): ONE_DECIMAL},
+          row_colours=[SHORT if total else SOME_DEPOTS_SHORT if depots else ""
+                       for total, depots in zip(items["below_min"], items["depots_below_min"] > 0, strict=True)])
     depots = data.depots(state.scope)
     st.dataframe(pd.DataFrame({t("depots"): depots["name"], t("last_updated"): depots["last_updated"].map(
         local_time_text), t("stale"): freshness(depots)}), hide_index=True, width="stretch")

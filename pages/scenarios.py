@@ -17,7 +17,7 @@ from ui import scenario_results as results
 from ui.frame import current_view
 from ui.i18n import t, term
 from ui.state import ViewState, set_view
-from ui.widgets import fmt_int, fmt_num, fmt_pct, legend
+from ui.widgets import ONE_DECIMAL, fmt_int, fmt_num, fmt_pct, legend, table
 
 LOADED, FLASH, MAP_HEIGHT, MAP_WIDTH = "scn.loaded", "scn.flash", 560, 700
 
@@ -151,11 +151,10 @@ def _difference_table(res: dict) -> None:
 def _supply(res: dict) -> None:
     s = res["supply"]
     st.subheader(t("scn_supply"))
-    st.dataframe(pd.DataFrame({t("item"): s["item"], t("category"): s["category"],
-                               t("scn_baseline"): s["days_of_supply_base"].map(fmt_num),
-                               t("scn_current"): s["days_of_supply_scen"].map(fmt_num),
-                               t("scn_change"): (s["days_of_supply_scen"] - s["days_of_supply_base"]).map(fmt_num)}),
-                 hide_index=True, width="stretch", key="scn-supply")
+    days = {t("scn_baseline"): s["days_of_supply_base"], t("scn_current"): s["days_of_supply_scen"],
+            t("scn_change"): s["days_of_supply_scen"] - s["days_of_supply_base"]}
+    table(st, pd.DataFrame({t("item"): s["item"], t("category"): s["category"], **days}),
+          formats=dict.fromkeys(days, ONE_DECIMAL), key="scn-supply")
 
 
 def _save_form(state: ViewState, baseline: sc.Baseline) -> None:

@@ -166,7 +166,7 @@ def apply_stock(engine: Engine, lines: pd.DataFrame, source: str, at: datetime) 
     return len(rows)
 
 
-def stock_keys(engine: Engine) -> set[tuple[str, str]]:
-    """(depot_code, item) of every stock line (what an import may set)."""
+def stock_units(engine: Engine) -> dict[tuple[str, str], str]:
+    """The unit of every stock line by (depot_code, item): the lines an import may set."""
     with engine.connect() as conn:
-        return {(d, i) for d, i in conn.execute(sa.select(stock.c.depot_code, stock.c.item))}
+        return {(d, i): u for d, i, u in conn.execute(sa.select(stock.c.depot_code, stock.c.item, stock.c.unit))}

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from exports import static_map
+from exports import briefing_data, static_map
 from exports.figures import render_many, with_provenance
 from exports.provenance import ExportView, provenance_for
 from geo import charts, print_map
 from queries.incidents import incident_counts_by, incident_counts_by_child
 from tests.support import demo_window, poppler
-from texts import term
+from texts import term, text
 from vocab import LEVEL_LABELS
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "exports"
@@ -162,3 +163,54 @@ def test_static_map_image_has_title_legend_arrow_scale_and_provenance(district_m
         "范围: 宁波市·鄞州区 (330212)",
     ):
         assert expected in text, expected
+
+
+def _page_words(pdf: Path) -> tuple[tuple[float, float], list[tuple[str, float, float, float, float]]]:
+    """The page size in points and each word with its box (x0, y0, x1, y1), as pdftotext reads them."""
+    info = poppler("pdfinfo", str(pdf))
+    size = next(line for line in info.splitlines() if line.startswith("Page size:")).split()
+    boxes = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+                       poppler("pdftotext", "-bbox", str(pdf), "-"))
+    return (float(size[2]), float(size[4])), [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in boxes]
+
+
+def _inked(page: Image.Image, box: tuple[float, float, float, float]) -> bool:
+    """Whether the rendered page has dark pixels in the box (points at 72 dpi = pixels of the render)."""
+    darkest, _ = page.crop(box).convert("L").getextrema()
+    assert isinstance(darkest, int)
+    return darkest < 160
+
+
+@pytest.fixture(scope="module")
+def chart_pdfs(demo_engines, tmp_path_factory):
+    """Every chart the Briefing page offers, of a district with a scenario, exported alone as a PDF."""
+    engine = demo_engines("sqlite")
+    data = briefing_data.collect(engine, ExportView("330212", demo_window(), scenario="台风-梅花-预案A"))
+    charts_ = [briefing_data.map_chart(data), *briefing_data.incident_charts(data),
+               *briefing_data.resource_charts(data)]
+    folder = tmp_path_factory.mktemp("chart-pdfs")
+    pdfs = {c.key: _save(f"chart-{c.key}.pdf", briefing_data.chart_file(c, data.provenance, "pdf")) for c in charts_}
+    for key, pdf in pdfs.items():
+        poppler("pdftoppm", "-r", "72", "-png", "-singlefile", str(pdf), str(folder / key))
+    return data.provenance, pdfs, folder
+
+
+def test_every_chart_pdf_shows_every_provenance_line_on_its_page(chart_pdfs):
+    provenance, pdfs, folder = chart_pdfs
+    labels = [f"{text(key, 'zh')}:" for key in ("scope", "window", "filters", "as_of", "scenario", "exported_at")]
+    assert "by_source" in pdfs and "map" in pdfs  # a short chart (6 bars) and the map among them
+    for key, pdf in pdfs.items():
+        (width, height), words = _page_words(pdf)
+        with Image.open(folder / f"{key}.png") as page:
+            page.load()
+        assert abs(page.size[0] - width) <= 1 and abs(page.size[1] - height) <= 1
+        for label in labels:
+            found = [w for w in words if w[0] == label]
+            assert found, f"{key}: no '{label}' in the PDF's text"
+            _, x0, y0, x1, y1 = found[-1]
+            assert 0 <= x0 and x1 <= width and 0 <= y0 and y1 <= height, f"{key}: '{label}' off the page"
+            # printed, not clipped: ink in the upper and in the lower half of the label's box
+            middle = (y0 + y1) / 2
+            assert _inked(page, (x0, y0, x1, middle)) and _inked(page, (x0, middle, x1, y1)), f"{key}: '{label}' cut"
+        # and no text runs off the right or bottom edge (a line wrapped too wide, the export time)
+        assert all(w[3] <= width + 0.5 and w[4] <= height + 0.5 for w in words), key

@@ -102,11 +102,17 @@ def test_resource_summaries_by_hand():
     hospitals["general_occupied"] = [5, 15]
     beds = beds_by_type(hospitals).set_index("bed_type")
     assert beds.loc["general", "available"] == 10 and beds.loc["general", "occupancy"] == pytest.approx(20 / 30)
-    stock = pd.DataFrame({"item": ["水", "水"], "category": ["生命支持类"] * 2, "unit": ["箱"] * 2,
-                          "quantity": [60.0, 40.0], "min_level": [50.0, 50.0], "below_min": [False, True],
-                          "daily_need_per_1000": [5.0, 5.0]})
-    row = stock_by_item(stock, population=2000).iloc[0]
-    assert row["quantity"] == 100 and row["days_of_supply"] == pytest.approx(10.0) and row["below_min"]
+    stock = pd.DataFrame({"item": ["水", "水", "水", "灯"], "category": ["生命支持类"] * 3 + ["照明设备类"],
+                          "unit": ["箱"] * 3 + ["台"], "depot_name": ["乙库", "甲库", "丙库", "甲库"],
+                          "quantity": [60.0, 40.0, 45.0, 3.0], "min_level": [40.0, 50.0, 50.0, 5.0],
+                          "daily_need_per_1000": [5.0, 5.0, 5.0, 1.0]})
+    stock["below_min"] = stock["quantity"] < stock["min_level"]
+    items = stock_by_item(stock, population=2000).set_index("item")
+    water, lamps = items.loc["水"], items.loc["灯"]
+    assert water["quantity"] == 145 and water["days_of_supply"] == pytest.approx(14.5)
+    # the total (145) is above the summed minimum (140) while two depots hold less than their own
+    assert not water["below_min"] and water["depots_below_min"] == 2 and water["depots_below"] == ("丙库", "甲库")
+    assert lamps["below_min"] and lamps["depots_below"] == ("甲库",)
 
 
 def test_class_index_puts_each_value_in_the_first_class_whose_break_reaches_it():

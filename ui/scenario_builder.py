@@ -9,7 +9,7 @@ from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
 from scenario_model import Overrides, parse_overrides
 from ui.i18n import t, term
-from ui.widgets import fmt_int, fmt_num
+from ui.widgets import fmt_int, fmt_num, fmt_quantity
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
@@ -141,7 +141,7 @@ def _health_tab(baseline: Baseline) -> None:
 
 def _supply_tab(baseline: Baseline) -> None:
     current, stock = draft(), baseline.stock
-    labels = {f"{d}|{i}": f"{n} · {i} ({fmt_num(q, 0)} {u})" for d, n, i, q, u in
+    labels = {f"{d}|{i}": f"{n} · {i} ({fmt_quantity(q, u)})" for d, n, i, q, u in
               stock[["depot_code", "depot_name", "item", "quantity", "unit"]].itertuples(index=False)}
     if not labels:
         st.info(t("no_data"))

@@ -88,7 +88,7 @@ KINDS = (
               lambda frame: check_bed_sheet(frame, facilities.hospital_codes(data.get_engine())),
               _beds_before_and_after, _apply_beds, "hospital_code"),
     SheetKind("stock", "物资储备.csv", _stock_template,
-              lambda frame: check_stock_sheet(frame, facilities.stock_keys(data.get_engine())),
+              lambda frame: check_stock_sheet(frame, facilities.stock_units(data.get_engine())),
               _stock_before_and_after, _apply_stock, "depot_code"),
 )
 

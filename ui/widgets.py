@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -24,6 +25,11 @@ def fmt_num(value, digits: int = 1) -> str:
     return formats.fmt_num(value, digits, lang=current_language())
 
 
+def fmt_quantity(value, unit: str) -> str:
+    """formats.fmt_quantity in the view's language ('342 艘', '12.5 吨')."""
+    return formats.fmt_quantity(value, unit, lang=current_language())
+
+
 def fmt_pct(value, digits: int = 1) -> str:
     """formats.fmt_pct in the view's language."""
     return formats.fmt_pct(value, digits, lang=current_language())
@@ -35,11 +41,22 @@ def kpi_row(tiles: list[tuple[str, str, str | None]]) -> None:
         column.metric(t(key), value, help=helptext, border=True)
 
 
-def table(container, frame: pd.DataFrame, *, width: str = "stretch", **options) -> None:
+# Column formats for numbers kept as numbers (a table sorts them as numbers; a preformatted "9.5%" sorts as text).
+PERCENT = "%.1f%%"  # a column of percentages (the ratio times 100), one decimal
+ONE_DECIMAL = "%,.1f"
+
+
+def table(container, frame: pd.DataFrame, *, width: str = "stretch", formats: Mapping[str, str] | None = None,
+          row_colours: Sequence[str] | None = None, **options) -> None:
     """A read-only table with thousands separators on its number columns (230,300, not 230300);
-    width="content" fits the columns to their text instead of the page's width."""
-    numbers = {c: st.column_config.NumberColumn(format="localized") for c in frame.select_dtypes("number").columns}
-    container.dataframe(frame, column_config=numbers, hide_index=True, width=width, **options)
+    `formats` gives other columns' number formats (PERCENT, ONE_DECIMAL), `row_colours` a background per
+    row ("" for none); width="content" fits the columns to their text instead of the page's width."""
+    numbers = {c: st.column_config.NumberColumn(format=(formats or {}).get(c, "localized"))
+               for c in frame.select_dtypes("number").columns}
+    frame = frame.reset_index(drop=True)  # row_colours and the rows by position
+    shown = frame if row_colours is None else frame.style.apply(
+        lambda row: [f"background-color:{row_colours[row.name]}" if row_colours[row.name] else ""] * len(row), axis=1)
+    container.dataframe(shown, column_config=numbers, hide_index=True, width=width, **options)
 
 
 def legend(entries: list[tuple[str, tuple[int, int, int]]], title_key: str) -> None:
