@@ -45,7 +45,7 @@ def live_service(backend: str, engine: Engine, folder: Path, env: dict[str, str]
         ServiceProcess(url, log_path=log_path, env=env) as service,
         httpx.Client(base_url=service.url, timeout=30) as client,
     ):
-        yield Live(backend, engine, service, client, [(p.x, p.y) for p in sample])
+        yield Live(backend, engine, service, client, list(zip(sample.x, sample.y, strict=True)))
     log = log_path.read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
 
