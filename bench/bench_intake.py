@@ -229,7 +229,8 @@ def _verdict(results: list[dict]) -> list[str]:
         lines.append(
             f"FULL against NORMAL on SpatiaLite: {full['rate']:,.0f} vs {normal['rate']:,.0f} events/s "
             f"({full['rate'] / normal['rate'] - 1:+.0%}), p50 {full['p50_ms']:.1f} vs {normal['p50_ms']:.1f} ms, "
-            f"p95 {full['p95_ms']:.1f} vs {normal['p95_ms']:.1f} ms: group commit shares one fsync per batch."
+            f"p95 {full['p95_ms']:.1f} vs {normal['p95_ms']:.1f} ms "
+            "(the machine was shared: compare the runs, not only the medians)."
         )
     return lines
 
