@@ -13,6 +13,10 @@ class DatabaseUnavailable(CityOpsError):
     """The database could not be reached or is not built yet."""
 
 
+class Overloaded(CityOpsError):
+    """More work than can be done now (a full write queue, a write past its time): retry in a moment."""
+
+
 class UnknownArea(CityOpsError):
     """An area code that is not in the database."""
 

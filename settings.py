@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,27 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8502", description="Base URL of the Open311 intake service."
     )
     intake_max_body_bytes: int = Field(default=64_000, gt=0, description="Largest accepted body.")
+    intake_writer_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="SQLite synchronous mode of the intake writer's commits (PostgreSQL: FULL sets "
+        "synchronous_commit=on). FULL: a 201 survives a power cut. NORMAL only to measure the difference "
+        "(bench/bench_intake.py): its last commits can be lost to a power cut or an OS crash.",
+    )
+    intake_queue_max: int = Field(
+        default=1000, ge=1, description="Writes waiting for the intake writer before new ones get 503 "
+        "(about a second of work at the measured rate; bench/results.md).",
+    )
+    intake_write_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A write not committing within this time is given up (503, "
+        "nothing stored).",
+    )
+    intake_body_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Time a client has to send a whole request body (else 408).",
+    )
+    intake_max_url_bytes: int = Field(
+        default=61_440, gt=0, description="Longest request target (path and query) accepted (else 414): "
+        "1,000 ids of 18 digits take 19 KB; below the HTTP parser's own limit near 64 KB.",
+    )
 
     @field_validator("database_url")
     @classmethod

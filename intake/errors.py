@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from errors import CityOpsError, Conflict, DatabaseUnavailable, InvalidInput, NotFound, SpatialiteMissing
+from errors import CityOpsError, Conflict, DatabaseUnavailable, InvalidInput, NotFound, Overloaded, SpatialiteMissing
 from intake.schemas import FIELD_HINTS
 from intake.spec import BASE
 
@@ -93,6 +93,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     NotFound: Answer(404, _message),
     Conflict: Answer(409, _message, allowed=True),
     DatabaseUnavailable: Answer(503, _message, RETRY_SOON),
+    Overloaded: Answer(503, _message, RETRY_SOON),
     SpatialiteMissing: Answer(503, _message, RETRY_SOON),
     OperationalError: Answer(503, _database_down, RETRY_SOON),
     CityOpsError: Answer(400, _message),

@@ -15,6 +15,8 @@ import httpx
 
 from settings import PROJECT_ROOT
 
+SERVICE_PROTOCOL = "intake.protocol:Open311Protocol"  # uvicorn --http: Open311 errors for malformed HTTP
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now (the kernel picks it)."""
@@ -24,12 +26,21 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`uvicorn intake.service:app` against a database URL; start(), stop() or kill() (-9)."""
+    """`uvicorn intake.service:app` against a database URL; start(), stop() or kill() (-9).
+
+    env: settings for the service on top of ours (e.g. {"CITYOPS_INTAKE_QUEUE_MAX": "2"})."""
 
     def __init__(
-        self, database_url: str, *, port: int | None = None, log_path: Path | None = None, access_log: bool = False
+        self,
+        database_url: str,
+        *,
+        port: int | None = None,
+        log_path: Path | None = None,
+        access_log: bool = False,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.database_url = database_url
+        self.env = env or {}
         self.port = port or free_port()
         self.log_path = log_path
         self.access_log = access_log
@@ -46,6 +57,8 @@ class ServiceProcess:
             "-m",
             "uvicorn",
             "intake.service:app",
+            "--http",
+            SERVICE_PROTOCOL,
             "--host",
             "127.0.0.1",
             "--port",
@@ -56,7 +69,7 @@ class ServiceProcess:
         if not self.access_log:
             command.append("--no-access-log")
         # The child reads its settings from its environment: pass ours on with the database URL.
-        env = {**os.environ, "DATABASE_URL": self.database_url}
+        env = {**os.environ, **self.env, "DATABASE_URL": self.database_url}
         self._output = open(self.log_path, "ab") if self.log_path else None  # closed in _close_log
         self.process = process = subprocess.Popen(  # noqa: S603 - our own fixed command
             command,

@@ -41,7 +41,7 @@ def services() -> JSONResponse:
     summary="Report an incident (JSON or form)",
     responses={
         200: {"model": list[RequestCreated], "description": "A repeat: the earlier request."},
-        **error_answers(400, 409, 413, 415, 422, 503),
+        **error_answers(400, 408, 409, 413, 415, 422, 503),
     },
     openapi_extra={
         "requestBody": json_or_form_body(ServiceRequestIn),
@@ -50,7 +50,7 @@ def services() -> JSONResponse:
     },
 )
 async def create_request(request: Request, state: Running) -> JSONResponse:
-    key = idempotency_key(request.headers.get("idempotency-key"))
+    key = idempotency_key(request)
     body = parse(ServiceRequestIn, await body_fields(request))
     draft = incident_draft(state.locator, body, key)
     result: Created = await state.write(
@@ -102,7 +102,7 @@ def get_request(state: Running, request_id: str) -> JSONResponse:
     f"{BASE}/requests/{{request_id}}/transitions.json",
     response_model=list[ServiceRequestOut],
     tags=["lifecycle extension"],
-    responses=error_answers(400, 404, 409, 413, 415, 503),
+    responses=error_answers(400, 404, 408, 409, 413, 415, 503),
     summary="Take a lifecycle step: dispatch, handle, resolve, close, void, park, escalate, reopen",
     operation_id="transition",
     openapi_extra={"requestBody": json_or_form_body(TransitionIn)},

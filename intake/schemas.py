@@ -34,7 +34,8 @@ class Service(BaseModel):
 
 
 class _Body(BaseModel):
-    """A request body: unknown fields ignored, text trimmed, no NUL characters (PostgreSQL refuses them)."""
+    """A request body: unknown fields ignored, text trimmed, no NUL characters (PostgreSQL refuses them), no
+    U+FFFD (a replacement character: the text was garbled by a wrong decoding before it reached us)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -43,6 +44,10 @@ class _Body(BaseModel):
     def _no_nul(cls, value):
         if isinstance(value, str) and "\x00" in value:
             raise ValueError("contains a NUL character (\\u0000); remove it")
+        if isinstance(value, str) and "\ufffd" in value:
+            raise ValueError(
+                "contains U+FFFD, the mark of text decoded with the wrong charset: send the original text in UTF-8"
+            )
         return value
 
 

@@ -25,7 +25,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.database_url = database_url
-    app.add_middleware(BodyLimit, max_bytes=settings.intake_max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.intake_max_body_bytes, max_seconds=settings.intake_body_timeout_seconds
+    )
     add_error_handlers(app)
     app.include_router(router)
     return app

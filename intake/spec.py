@@ -15,7 +15,10 @@ ERROR_TEXT = {
     413: "The body is larger than the service accepts.",
     415: "A body type other than JSON or a form.",
     422: "Coordinates outside the city.",
-    503: "The database is unreachable; retry later with the same Idempotency-Key.",
+    408: "The body did not arrive in time.",
+    414: "The URL is longer than the service accepts.",
+    503: "The database is unreachable or the service is overloaded (Retry-After); retry later with the same "
+    "Idempotency-Key.",
 }
 
 

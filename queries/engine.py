@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import sqlite3
-from functools import lru_cache
+from functools import lru_cache, partial
 from types import ModuleType
+from typing import Literal
 
 import sqlalchemy as sa
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
@@ -46,12 +47,21 @@ def _load_spatialite(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry
     init_spatialite(dbapi_conn, record, init_mode="WGS84", transaction=True)
 
 
+# How hard a commit waits for the disk. NORMAL (readers, bulk loads) syncs only at WAL checkpoints:
+# a power cut can roll back the last commits. FULL syncs the WAL at every commit: what a writer
+# that answers "stored" (the intake's 201) must use. On PostgreSQL the same promise is
+# synchronous_commit = on, set on the connection whatever the server's default.
+Synchronous = Literal["NORMAL", "FULL"]
+
+
 # sqlite3.Connection stands for pysqlite3's too: the same DB-API class, built from the same source.
-def _prepare_sqlite_connection(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
+def _prepare_sqlite_connection(
+    dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry, *, synchronous: Synchronous = "NORMAL"
+) -> None:
     # WAL lets the app, the intake service and the simulator read while one process writes.
     dbapi_conn.execute("PRAGMA busy_timeout = 15000")
     dbapi_conn.execute("PRAGMA journal_mode = WAL")
-    dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+    dbapi_conn.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[synchronous]}")
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
     try:
         _load_spatialite(dbapi_conn, record)
@@ -67,9 +77,16 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
 
 
+_SYNCHRONOUS: dict[Synchronous, str] = {"NORMAL": "NORMAL", "FULL": "FULL"}  # never a caller's text in a PRAGMA
+
+
 @lru_cache(maxsize=8)
-def make_engine(url: str | None = None) -> Engine:
-    """The engine for a URL (default: settings.database_url), one per process and URL."""
+def make_engine(url: str | None = None, *, synchronous: Synchronous = "NORMAL") -> Engine:
+    """The engine for a URL (default: settings.database_url), one per process, URL and commit mode.
+
+    synchronous="FULL" is for the one writer whose answers promise the data is on disk (the intake);
+    it gets an engine (and pool) of its own, so the readers' connections stay NORMAL.
+    """
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
         engine = sa.create_engine(
@@ -78,10 +95,16 @@ def make_engine(url: str | None = None) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 15, "isolation_level": None},
             pool_pre_ping=False,
         )
-        event.listen(engine, "connect", _prepare_sqlite_connection)
+        event.listen(engine, "connect", partial(_prepare_sqlite_connection, synchronous=synchronous))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    durable = {"options": "-c synchronous_commit=on"} if synchronous == "FULL" else {}
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=durable)
+
+
+def writer_engine(engine: Engine, synchronous: Synchronous = "FULL") -> Engine:
+    """The engine of the same database for a writer that commits with the given durability."""
+    return make_engine(engine.url.render_as_string(hide_password=False), synchronous=synchronous)
 
 
 def check_reachable(engine: Engine) -> None:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,25 +17,16 @@ import sqlalchemy as sa
 from shapely.geometry import Point
 from sqlalchemy.engine import Engine
 
-from intake.process import ServiceProcess
 from queries.areas import area_geometries
 from queries.intake import rollup_drift
 from queries.schema import incident, incident_contact, incident_rollup, incident_step
 from settings import PROJECT_ROOT, get_settings
+from tests.intake_support import BASE, CITY, Live, live_service
+from tests.intake_support import incident_count as _count
+from tests.intake_support import post as _post
+from tests.intake_support import report as _report
 from tests.support import BACKENDS, discard
 from vocab import CATEGORIES, CATEGORY_CODES, CLOSED_STATUSES, TRANSITIONS
-
-CITY = get_settings().city_code
-BASE = "/open311/v2"
-
-
-@dataclass
-class Live:
-    backend: str
-    engine: Engine
-    service: ServiceProcess
-    client: httpx.Client
-    points: list[tuple[float, float]]  # (long, lat) inside the city, one per sample grid
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -46,30 +36,9 @@ def live(request, demo_templates, tmp_path_factory):
     Module-wide: the tests run in order and the last one checks the roll-ups after all their writes."""
     folder = tmp_path_factory.mktemp(f"intake-{request.param}")
     engine = demo_templates.copy(request.param, folder, days=1)  # the list test counts over a whole day
-    grids = area_geometries(engine, CITY, "grid")
-    sample = grids.sample(40, random_state=3).geometry.representative_point()
-    points = [(p.x, p.y) for p in sample]
-    url = engine.url.render_as_string(hide_password=False)
-    with (
-        ServiceProcess(url, log_path=folder / "service.log") as service,
-        httpx.Client(base_url=service.url, timeout=30) as client,
-    ):
-        yield Live(request.param, engine, service, client, points)
+    with live_service(request.param, engine, folder) as running:
+        yield running
     discard(engine)
-    log = (folder / "service.log").read_text(errors="replace")
-    assert "Traceback" not in log, log[-3000:]
-
-
-def _report(live: Live, i: int = 0, **fields) -> dict:
-    lon, lat = live.points[i % len(live.points)]
-    return {"service_code": "greening", "lat": lat, "long": lon, "description": "路边树枝折断", **fields}
-
-
-def _post(live: Live, body: dict, *, key: str | None = None, form: bool = False) -> httpx.Response:
-    headers = {"Idempotency-Key": key} if key else {}
-    if form:
-        return live.client.post(f"{BASE}/requests.json", data=body, headers=headers)
-    return live.client.post(f"{BASE}/requests.json", json=body, headers=headers)
 
 
 def _create(live: Live, body: dict, **kw) -> str:
@@ -87,12 +56,6 @@ def _get(live: Live, request_id: str) -> dict:
 
 def _step(live: Live, request_id: str, action: str, note: str | None = None) -> httpx.Response:
     return live.client.post(f"{BASE}/requests/{request_id}/transitions.json", json={"action": action, "note": note})
-
-
-def _count(engine: Engine, condition=None) -> int:
-    statement = sa.select(sa.func.count()).select_from(incident)
-    with engine.connect() as conn:
-        return int(conn.execute(statement if condition is None else statement.where(condition)).scalar_one())
 
 
 def _row(engine: Engine, request_id: str) -> dict:
