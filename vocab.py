@@ -53,6 +53,11 @@ STATUSES = _terms("status", "reported", "dispatched", "handling", "resolved", "c
 # States in which the loop is not closed yet (Open311 "open").
 OPEN_STATUSES = ("reported", "dispatched", "handling", "resolved", "parked", "escalated")
 CLOSED_STATUSES = ("closed", "voided")
+# Open states taken out of the live backlog: parked 挂账 (waiting on conditions outside the handlers'
+# reach) and escalated 督查 (taken up by the supervision office). They are not counted as overdue.
+HELD_STATUSES = ("parked", "escalated")
+# The live backlog: open and still with its handlers, so a passed due time makes it overdue.
+LIVE_STATUSES = tuple(s for s in OPEN_STATUSES if s not in HELD_STATUSES)
 # Timestamp column recording when an incident entered each state.
 STATUS_TIME_COLUMN = {s.code: f"{s.code}_at" for s in STATUSES}
 

@@ -70,6 +70,29 @@ def _closed_loop(state: ViewState) -> None:
                                              t("median_hours"): ONE_DECIMAL})
 
 
+def _overdue(state: ViewState, count: int) -> None:
+    """The items behind the overdue tile: the live backlog past due now, whatever the window."""
+    st.subheader(t("overdue_list"), anchor="overdue")
+    rows = data.overdue(state.scope)
+    if rows.empty:
+        st.caption(t("no_overdue"))
+        return
+    cut = f" {t('overdue_list_cut', shown=fmt_int(len(rows)))}" if len(rows) >= data.OVERDUE_LIMIT else ""
+    st.caption(t("overdue_list_note", count=fmt_int(max(count, len(rows)))) + cut)
+    table = pd.DataFrame({
+        t("incident_id"): rows["id"],
+        t("category"): rows["category"].map(lambda c: term("category", c)),
+        term("level", "community"): rows["area_name"],
+        t("reported_at"): rows["reported_at"].map(local_time_text),
+        t("due_at"): rows["due_at"].map(local_time_text),
+        t("hours_overdue"): rows["hours_overdue"],  # a number, so the column sorts as one
+        t("status"): rows["status"].map(lambda c: term("status", c)),
+    })
+    st.dataframe(table, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(table)), key="overdue-list",
+                 column_config={t("incident_id"): st.column_config.NumberColumn(format="%d"),
+                                t("hours_overdue"): st.column_config.NumberColumn(format="%.1f")})
+
+
 def _latest(state: ViewState) -> None:
     st.subheader(t("latest"))
     rows = data.latest(state.scope)
@@ -94,8 +117,10 @@ kpi_row([
     ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
     ("on_time_rate", fmt_pct(totals["on_time_rate"]), None),
     ("median_hours", fmt_num(totals["median_hours"]), None),
-    ("overdue", fmt_int(totals["overdue"]), None),
+    ("overdue_now", fmt_int(totals["overdue"]), t("overdue_help")),
+    ("held", fmt_int(totals["held"]), t("held_help")),
 ])
+_overdue(state, int(totals["overdue"] or 0))
 _breakdowns(state)
 _trend(state)
 _closed_loop(state)

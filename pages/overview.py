@@ -12,7 +12,7 @@ from ui.frame import current_view
 from ui.i18n import in_view_language, t
 from ui.live import freshness_badge, last_good
 from ui.map import scope_map
-from ui.state import ViewState, replace_window
+from ui.state import ViewState, replace_window, url_params
 from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row
 
 
@@ -41,9 +41,13 @@ def _kpis(state: ViewState, figures: dict) -> None:
         ("incidents_today", fmt_int(today["incidents"]), None),
         ("incidents_window", fmt_int(totals["incidents"]), t(state.window)),
         ("open", fmt_int(totals["open"]), None),
-        ("overdue", fmt_int(totals["overdue"]), None),
+        ("overdue_now", fmt_int(totals["overdue"]), t("overdue_help")),
+        ("held", fmt_int(totals["held"]), t("held_help")),
         ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
     ])
+    if totals["overdue"]:  # the items behind the figure are listed on the Incidents page
+        st.page_link("pages/incidents.py", label=t("view_overdue", count=fmt_int(totals["overdue"])),
+                     query_params=url_params(state), icon=":material/schedule:")
     kpi_row([
         ("beds_available", fmt_int(beds["beds_available"]), None),
         ("bed_occupancy", fmt_pct(beds["occupancy"]), None),

@@ -6,6 +6,7 @@ import logging
 import time
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from settings import get_settings
 from ui import data, wall
@@ -15,6 +16,7 @@ from ui.state import WINDOW_HOURS, ViewState, set_params, url_widget_key, view_s
 
 log = logging.getLogger("cityops.wall")
 ROTATE = "rotate"
+ON_SCREEN, SLOT = "_wall_on_screen", "_wall_slot"  # the scope whose panels the wall shows, and where
 
 run_inside_app_router()
 st.set_page_config(page_title="城运一张图 · 大屏", layout="wide", initial_sidebar_state="collapsed")
@@ -52,13 +54,37 @@ def _controls(config: wall.WallConfig, state: ViewState) -> None:
                 st.rerun()
 
 
-def _map(figures: wall.Figures, viewport: tuple[int, int]) -> None:
-    view, scale = wall.map_view(figures.children, viewport), viewport[1] / wall.DEFAULT_VIEWPORT[1]
-    base, breaks = wall.base_deck(figures, view, scale)
-    with st.container(key="wall-map"):
-        st.pydeck_chart(base, height="stretch", key=f"wall-base-{figures.code}")
-        st.pydeck_chart(wall.live_deck(figures, view, scale), height="stretch", key=f"wall-live-{figures.code}")
-    st.html(wall.legend_panel(breaks))
+def _body(screen: wall.WallScreen) -> DeltaGenerator:
+    """The container a refresh draws into, in one of two slots. Streamlit keeps each element of the
+    last run on screen until this run replaces it (a block keeps its children), so a new scope drawn
+    over the old one would show its header above the old scope's figures until its map is sent. A new
+    scope takes the other slot, and the old slot is emptied before any new panel arrives; the same
+    scope stays in its slot, so its elements are updated in place and the map is kept."""
+    slot = st.session_state.get(SLOT, 0)
+    if st.session_state.get(ON_SCREEN) != screen.code:
+        slot = 1 - slot
+    st.session_state.update({ON_SCREEN: screen.code, SLOT: slot})
+    # In slot order: an empty placeholder sent after its path's old block drops that block at once.
+    places = [st.container(key="wall-body") if place == slot else st.empty() for place in (0, 1)]
+    return places[slot]
+
+
+def _draw(screen: wall.WallScreen) -> None:
+    """All of one scope's panels, computed beforehand, drawn together."""
+    with _body(screen):
+        if screen.header:
+            st.html(screen.header)
+        if screen.map is None:
+            st.html(screen.waiting)
+            return
+        left, middle, right = st.columns([23, 47, 30])
+        left.html(screen.kpis)
+        with middle:
+            with st.container(key=f"wall-map-{screen.code}"):
+                st.pydeck_chart(screen.map.base, height="stretch", key=f"wall-base-{screen.code}")
+                st.pydeck_chart(screen.map.live, height="stretch", key=f"wall-live-{screen.code}")
+            st.html(screen.map.legend)
+        right.html(screen.side)
 
 
 @in_view_language
@@ -67,18 +93,10 @@ def _live(state: ViewState, /, config: wall.WallConfig, viewport: tuple[int, int
     code, index = config.scope_at(time.time())
     try:
         figures, stale_since, problem = wall.figures_or_last_good(code, state.window)
-        st.html(wall.header_panel(figures, config, index, stale_since))
-        if figures is None:
-            st.html(wall.waiting_panel(problem))
-            return
-        left, middle, right = st.columns([23, 47, 30])
-        left.html(wall.kpi_panel(figures))
-        with middle:
-            _map(figures, viewport)
-        right.html(wall.side_panel(figures))
+        _draw(wall.wall_screen(figures, config, index, stale_since, viewport, problem))
     except Exception:  # a wall never shows a traceback; the next refresh tries again
         log.exception("wall: refresh failed for %s", code)
-        st.html(wall.waiting_panel())
+        _draw(wall.failed_screen())
 
 
 set_params(wall="1")  # a bookmark of this page opens the wall again

@@ -17,7 +17,7 @@ from queries.frames import frame
 from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, Rollup, medians_by_area
 from queries.schema import ANY, area, incident, incident_contact, incident_rollup
 from queries.scope import Scope, inside, resolve
-from vocab import CATEGORY_CODES, OPEN_STATUSES, SOURCE_CODES, STATUS_CODES
+from vocab import CATEGORY_CODES, HELD_STATUSES, LIVE_STATUSES, OPEN_STATUSES, SOURCE_CODES, STATUS_CODES
 
 
 @dataclass(frozen=True)
@@ -217,14 +217,50 @@ def _close_figures(conn: sa.Connection, scope: Scope, by_child: bool, window: Wi
     return result.rename_axis("code").reset_index()
 
 
+def _overdue(scope: Scope, at: datetime | None) -> sa.ColumnElement[bool]:
+    """Overdue: in the live backlog (open, neither parked nor escalated) and past its due time."""
+    i = incident.c
+    return sa.and_(i.status.in_(LIVE_STATUSES), i.due_at < (at or now_utc()), inside(incident, scope))
+
+
 def overdue_count(engine: Engine, scope_code: str, *, at: datetime | None = None) -> int:
-    """Open incidents in the scope past their due time now (whatever the window)."""
+    """Incidents of the live backlog in the scope past their due time now, whenever reported."""
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
-        i = incident.c
-        statement = sa.select(sa.func.count()).where(
-            i.status.in_(OPEN_STATUSES), i.due_at < (at or now_utc()), inside(incident, scope))
+        return int(conn.execute(sa.select(sa.func.count()).where(_overdue(scope, at))).scalar_one())
+
+
+def held_count(engine: Engine, scope_code: str) -> int:
+    """Open incidents in the scope parked (挂账) or escalated (督查), whenever reported or due."""
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        statement = sa.select(sa.func.count()).where(incident.c.status.in_(HELD_STATUSES), inside(incident, scope))
         return int(conn.execute(statement).scalar_one())
+
+
+OVERDUE_LIMIT = 1000
+
+
+def overdue_incidents(engine: Engine, scope_code: str, *, at: datetime | None = None,
+                      limit: int = OVERDUE_LIMIT) -> pd.DataFrame:
+    """The items overdue_count counts, longest overdue first (at most `limit`, up to OVERDUE_LIMIT).
+
+    Columns: id, category, area_name (the incident's community), reported_at, due_at (naive UTC),
+    hours_overdue (at the moment asked, default now), status.
+    """
+    moment, i = at or now_utc(), incident.c
+    with engine.connect() as conn:
+        scope = resolve(conn, scope_code)
+        statement = (
+            sa.select(i.id, i.category, area.c.name.label("area_name"), i.reported_at, i.due_at, i.status)
+            .select_from(incident.outerjoin(area, area.c.code == i.community_code))
+            .where(_overdue(scope, moment))
+            .order_by(i.due_at, i.id)
+            .limit(max(1, min(int(limit), OVERDUE_LIMIT)))
+        )
+        rows = frame(conn, statement)
+    rows["hours_overdue"] = (moment - pd.to_datetime(rows["due_at"])).dt.total_seconds() / 3600
+    return rows[["id", "category", "area_name", "reported_at", "due_at", "hours_overdue", "status"]]
 
 
 def incident_totals(
@@ -233,8 +269,8 @@ def incident_totals(
     """Closed-loop figures of the scope for the window.
 
     Keys: incidents, open, closed, voided, disposal_rate (closed / (incidents - voided)),
-    median_hours (report to close), on_time_rate (closed by due time), overdue (open now and
-    past due, any report time).
+    median_hours (report to close), on_time_rate (closed by due time); and, whatever the window:
+    overdue (the live backlog past due now, see overdue_count), held (parked or escalated now).
     """
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
@@ -248,6 +284,7 @@ def incident_totals(
         value = close[key].iloc[0] if len(close) else None
         row[key] = None if value is None or pd.isna(value) else float(value)
     row["overdue"] = overdue_count(engine, scope_code)
+    row["held"] = held_count(engine, scope_code)
     return row
 
 

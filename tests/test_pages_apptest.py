@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
@@ -58,7 +59,8 @@ def kpi_figures(engine: Engine, code: str) -> dict[str, dict[str, str]]:
     per_100 = open_capacity / population * 100 if population else None
     incidents = {
         "时段事件": _int(totals["incidents"]), "结案率": _pct(totals["disposal_rate"]),
-        "结案用时中位数(小时)": _num(totals["median_hours"]), "超期": _int(totals["overdue"]),
+        "结案用时中位数(小时)": _num(totals["median_hours"]), "当前超期": _int(totals["overdue"]),
+        "挂账/督查": _int(totals["held"]),
     }
     return {
         "overview": {
@@ -148,6 +150,28 @@ def test_page_runs_and_shows_the_query_layers_figures(app_on, engine, page, leve
         assert on_screen.get(label) in {before[key][label], after[key][label]}, (label, on_screen)
 
 
+# Independent of queries/: the live backlog (open, neither parked nor escalated) past due.
+OVERDUE_IDS = sa.text("SELECT id FROM incident WHERE due_at < :at "
+                      "AND status IN ('reported', 'dispatched', 'handling', 'resolved')")
+
+
+def test_the_incidents_page_lists_the_overdue_items_and_the_overview_links_to_them(app_on, engine):
+    with engine.connect() as conn:
+        before = set(conn.execute(OVERDUE_IDS, {"at": now_utc()}).scalars())
+        app = app_on("pages/incidents.py", scope=CITY)
+        after = set(conn.execute(OVERDUE_IDS, {"at": now_utc()}).scalars())
+    assert not app.exception and not app.error
+    table = next(frame.value for frame in app.dataframe if "超期时长(小时)" in frame.value.columns)
+    listed = set(table["事件编号"])
+    assert before <= listed <= after and before  # exactly the overdue items (one may fall due meanwhile)
+    assert table["超期时长(小时)"].is_monotonic_decreasing and (table["超期时长(小时)"] > 0).all()
+    assert shown(app)["当前超期"] in {f"{len(before):,}", f"{len(after):,}"}
+    assert any("未挂账、未督查" in (metric.help or "") for metric in app.metric)  # it says what it counts
+    overview = app_on(scope=CITY)
+    links = [e.proto for e in overview.get("page_link") if "超期事件" in e.proto.label]
+    assert len(links) == 1 and links[0].page == "incidents", links
+
+
 def test_scopes_differ_so_the_figures_are_not_trivially_equal(engine):
     city, district = kpi_figures(engine, CITY), kpi_figures(engine, DISTRICT)
     assert city["resources"]["常住人口"] != district["resources"]["常住人口"]
@@ -163,7 +187,8 @@ def test_unknown_scope_warns_and_falls_back_to_the_city(app_on, engine, page):
     assert app.query_params["scope"] == CITY
     assert breadcrumb_labels(app) == [areas.scope_of(engine, CITY).name]
     city = kpi_figures(engine, CITY)[Path(page).stem]
-    assert {k: v for k, v in shown(app).items() if k != "超期"} == {k: v for k, v in city.items() if k != "超期"}
+    moving = "当前超期"  # overdue moves with the clock
+    assert {k: v for k, v in shown(app).items() if k != moving} == {k: v for k, v in city.items() if k != moving}
 
 
 @pytest.mark.parametrize(("params", "named", "scope"), [
@@ -178,7 +203,7 @@ def test_malformed_url_parts_are_named_in_a_friendly_message(app_on, engine, par
     assert len(app.warning) == 1 and app.warning[0].value.startswith(BAD_URL_TEXT)
     assert named in app.warning[0].value
     assert breadcrumb_labels(app) == ancestor_names(engine, scope)
-    assert len(app.metric) == 10  # the page still draws its tiles
+    assert len(app.metric) == 11  # the page still draws its tiles
 
 
 def test_sidebar_scope_picker_moves_the_view(app_on, engine):

@@ -25,6 +25,8 @@ from tests.support import new_database
 
 CITY = "330200"
 OPEN = ("reported", "dispatched", "handling", "resolved", "parked", "escalated")
+HELD = ("parked", "escalated")  # open, but out of the live backlog
+LIVE = ("reported", "dispatched", "handling", "resolved")
 CHILD = {"city": "district", "district": "street", "street": "community", "community": "grid", "grid": None}
 FILTER_SETS = {
     "none": Filters(),
@@ -239,9 +241,18 @@ def assert_close_figures(got: dict, expected: dict, *, where: str) -> None:
     assert abs(got["median_hours"] - exact) <= tolerance, (where, got["median_hours"], exact)
 
 
+def in_scope(raw: pd.DataFrame, scope: str) -> pd.DataFrame:
+    return raw if scope == CITY else raw[raw[f"sj_{level_of(scope)}"] == scope]
+
+
+def overdue_rows(raw: pd.DataFrame, scope: str, moment: datetime) -> pd.DataFrame:
+    """The live backlog past due: open, neither parked nor escalated, due before the moment."""
+    rows = in_scope(raw, scope)
+    return rows[rows["status"].isin(LIVE) & (rows["due_at"] < moment)]
+
+
 def overdue_at(raw: pd.DataFrame, scope: str, moment: datetime) -> int:
-    rows = raw if scope == CITY else raw[raw[f"sj_{level_of(scope)}"] == scope]
-    return int((rows["status"].isin(OPEN) & (rows["due_at"] < moment)).sum())
+    return len(overdue_rows(raw, scope, moment))
 
 
 @pytest.mark.parametrize("filter_name", FILTER_SETS)
@@ -258,6 +269,7 @@ def test_totals_equal_a_pandas_recomputation(engine, cache, filter_name, window_
         assert expected["median_minutes"] is not None
         # overdue counts open incidents past due *now*: bracket the call's clock
         assert overdue_at(raw, scope, before) <= got["overdue"] <= overdue_at(raw, scope, after)
+        assert got["held"] == in_scope(raw, scope)["status"].isin(HELD).sum()
 
 
 def test_overdue_count_at_a_given_time_equals_raw_rows(engine, cache):
@@ -266,7 +278,41 @@ def test_overdue_count_at_a_given_time_equals_raw_rows(engine, cache):
     for scope in busiest_scopes(raw)[:3]:
         expected = overdue_at(raw, scope, moment)
         assert qi.overdue_count(engine, scope, at=moment) == expected
-    assert qi.overdue_count(engine, CITY, at=built_at(engine) + timedelta(days=30)) == raw["status"].isin(OPEN).sum()
+    assert qi.overdue_count(engine, CITY, at=built_at(engine) + timedelta(days=30)) == raw["status"].isin(LIVE).sum()
+
+
+def test_parked_and_escalated_are_counted_apart_from_the_overdue(engine, cache):
+    raw = raw_incidents(engine, cache)
+    moment = built_at(engine)
+    held_past_due = raw["status"].isin(HELD) & (raw["due_at"] < moment)
+    assert held_past_due.any()  # the demo data has what the wall used to glow for
+    for scope in busiest_scopes(raw)[:3]:
+        rows = in_scope(raw, scope)
+        assert qi.held_count(engine, scope) == rows["status"].isin(HELD).sum()
+        overdue = qi.overdue_count(engine, scope, at=moment)
+        assert overdue == overdue_at(raw, scope, moment)
+        assert not set(overdue_rows(raw, scope, moment)["id"]) & set(rows.loc[rows["status"].isin(HELD), "id"])
+
+
+def test_the_overdue_list_holds_exactly_the_counted_items(engine, cache):
+    raw = raw_incidents(engine, cache)
+    moment = built_at(engine)
+    communities = areas.areas_at_level(engine, CITY, "community").set_index("code")["name"]
+    for scope in busiest_scopes(overdue_rows(raw, CITY, moment))[:3]:  # the city, a district, a street
+        listed = qi.overdue_incidents(engine, scope, at=moment)
+        expected = overdue_rows(raw, scope, moment).set_index("id")
+        assert len(listed) == qi.overdue_count(engine, scope, at=moment) == len(expected) > 0
+        assert set(listed["id"]) == set(expected.index)
+        assert list(listed.columns) == ["id", "category", "area_name", "reported_at", "due_at", "hours_overdue",
+                                        "status"]
+        assert listed["due_at"].is_monotonic_increasing  # longest overdue first
+        mine, expected = listed.set_index("id"), expected.loc[listed["id"]]  # row for row
+        assert (mine["status"] == expected["status"]).all() and (mine["category"] == expected["category"]).all()
+        assert (mine["area_name"] == expected["sj_community"].map(communities)).all()
+        hours = (moment - expected["due_at"]).dt.total_seconds() / 3600
+        assert np.allclose(mine["hours_overdue"], hours) and (hours > 0).all()
+    assert qi.overdue_incidents(engine, CITY, at=moment, limit=3)["id"].tolist() == \
+        qi.overdue_incidents(engine, CITY, at=moment)["id"].head(3).tolist()
 
 
 @pytest.mark.parametrize("window_name", ["24h", "48h"])
@@ -292,6 +338,8 @@ def _query_calls() -> dict:
         "incident_totals": lambda e, c: qi.incident_totals(e, c, window=window),
         "closed_loop_by_child": lambda e, c: qi.closed_loop_by_child(e, c, window=window),
         "overdue_count": lambda e, c: qi.overdue_count(e, c),
+        "held_count": lambda e, c: qi.held_count(e, c),
+        "overdue_incidents": lambda e, c: qi.overdue_incidents(e, c),
         "latest_incidents": lambda e, c: qi.latest_incidents(e, c),
         "recent_incident_points": lambda e, c: qi.recent_incident_points(e, c, since=window.start),
         "assembly_points_in_scope": facilities.assembly_points_in_scope,

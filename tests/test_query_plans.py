@@ -67,6 +67,8 @@ def hot_calls(engine) -> list[tuple[str, Callable[[], object]]]:
                      partial(qi.incident_counts_by, engine, scope, "status", window=window, filters=filters)),
                 ]
     calls += [(f"overdue_count {scope}", partial(qi.overdue_count, engine, scope)) for scope in SCOPES]
+    calls += [(f"held_count {scope}", partial(qi.held_count, engine, scope)) for scope in SCOPES]
+    calls += [(f"overdue_incidents {scope}", partial(qi.overdue_incidents, engine, scope)) for scope in SCOPES]
     return calls
 
 

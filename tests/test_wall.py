@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import geopandas as gpd
 import pandas as pd
 import pydeck as pdk
 import pytest
+import sqlalchemy as sa
 from shapely.geometry import box
 
-from clock import to_local
+from clock import now_utc, to_local
 from geo import layers as build
 from queries import facilities
 from queries.incidents import incident_counts_by, incident_totals
+from queries.intake import transition_incident
 from settings import get_settings
 from tests.test_pages_apptest import LEVELS, app_on, scope_at_level, today_window  # noqa: F401 - fixture
 from ui import wall
@@ -86,7 +89,7 @@ def _figures(counts: list[int], recent: int = 0, overdue: int = 2) -> wall.Figur
                                 "category": ["fire"] * recent})
     return wall.Figures(
         code="330212", name="鄞州区", window="today",
-        totals={"incidents": sum(counts), "open": 7, "overdue": overdue, "disposal_rate": 0.8136},
+        totals={"incidents": sum(counts), "open": 7, "overdue": overdue, "held": 5, "disposal_rate": 0.8136},
         by_category=pd.DataFrame({"category": ["fire", "greening", "other", "disputes", "construction",
                                                "street_order", "public_health", "environment"],
                                   "incidents": [40, 30, 20, 10, 5, 4, 3, 0]}),
@@ -141,9 +144,9 @@ def test_kpi_and_resource_tiles_carry_the_figures_they_show():
     figures = _figures([1, 5, 9, 20], recent=3)
     kpis, side = wall.kpi_panel(figures), wall.side_panel(figures)
     assert _values(kpis) == {"incidents": "35", "open": "7", "overdue": "2", "disposal_rate": "0.8136",
-                             "recent": "3"}
+                             "recent": "3", "held": "5"}
     assert _values(side) == {"bed_occupancy": "0.8123", "assembly_capacity": "45600", "items_below_min": "4"}
-    for text in ("81.2%", "81.4%", "45,600", "帐篷、饮用水、棉被…"):
+    for text in ("81.2%", "81.4%", "45,600", "帐篷、饮用水、棉被…", "挂账/督查 5"):
         assert text in kpis + side
     assert 'class="wall-tile wall-alert" data-kpi="overdue"' in kpis  # overdue incidents flash
     assert 'class="wall-tile " data-kpi="overdue"' in wall.kpi_panel(_figures([1], overdue=0))
@@ -164,6 +167,48 @@ def test_the_header_marks_stale_figures_with_the_local_time_they_date_from():
     assert "wall-stale" not in fresh and "鄞州区" in fresh
     assert f"数据暂停更新，自 {since}" in stale
     assert fresh.count("wall-dot on") == 1
+
+
+# Independent of queries/: the live backlog past due, and the parked / escalated, by plain SQL.
+LIVE_OVERDUE = sa.text("SELECT id FROM incident WHERE district_code = :d AND due_at < :at "
+                       "AND status IN ('reported', 'dispatched', 'handling', 'resolved')")
+HELD = sa.text("SELECT count(*) FROM incident WHERE district_code = :d AND status IN ('parked', 'escalated')")
+
+
+def _overdue_tile(writable, district: str) -> tuple[bool, str, str]:
+    """Whether the wall's overdue tile glows, its figure and its parked / escalated line, from the queries."""
+    totals = incident_totals(writable, district, window=today_window())
+    figures = dataclasses.replace(_figures([1]), code=district, totals=totals)
+    tile = re.search(r'<div class="wall-tile ([^"]*)" data-kpi="overdue" data-value="(\d+)">.*?'
+                     r'<div class="wall-extra">([^<]*)</div>', wall.kpi_panel(figures), re.S)
+    assert tile, wall.kpi_panel(figures)
+    return tile.group(1) == "wall-alert", tile.group(2), tile.group(3)
+
+
+def test_the_overdue_tile_glows_for_the_live_backlog_only(writable):
+    with writable.begin() as conn:
+        district = conn.execute(sa.text("SELECT district_code FROM incident WHERE status = 'handling' "
+                                        "GROUP BY 1 ORDER BY count(*) DESC")).scalars().first()
+        # The small copy spans a few hours, so nothing is due yet: let five items' due time pass.
+        late = conn.execute(sa.text("SELECT id FROM incident WHERE district_code = :d AND status = 'handling' "
+                                    "ORDER BY id LIMIT 5"), {"d": district}).scalars().all()
+        conn.execute(sa.text("UPDATE incident SET due_at = :at WHERE id = :id"),
+                     [{"at": now_utc() - timedelta(hours=1), "id": i} for i in late])
+    with writable.connect() as conn:
+        overdue = conn.execute(LIVE_OVERDUE, {"d": district, "at": now_utc()}).scalars().all()
+        held = conn.execute(HELD, {"d": district}).scalar_one()
+    glows, shown, extra = _overdue_tile(writable, district)
+    assert glows and int(shown) >= len(overdue) >= len(late) == 5 and extra == f"挂账/督查 {held:,}"
+    # The supervision office takes up every item due within the next hour: nothing live is overdue then.
+    with writable.begin() as conn:
+        due = conn.execute(LIVE_OVERDUE, {"d": district, "at": now_utc() + timedelta(hours=1)}).scalars().all()
+        for incident_id in due:
+            transition_incident(conn, incident_id, "escalate", None, city_code=SETTINGS.city_code, now=now_utc())
+    with writable.connect() as conn:
+        assert conn.execute(LIVE_OVERDUE, {"d": district, "at": now_utc()}).scalars().all() == []
+        held_now = conn.execute(HELD, {"d": district}).scalar_one()
+    assert held_now == held + len(due) > 0
+    assert _overdue_tile(writable, district) == (False, "0", f"挂账/督查 {held_now:,}")
 
 
 # ------------------------------------------------------------------ the page, run by AppTest

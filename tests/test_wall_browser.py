@@ -58,7 +58,7 @@ class WallPage:
     def wait_ready(self) -> None:
         """Until the figures and the map are drawn."""
         self.page.wait_for_selector(".wall-scope[data-scope^='3302']", timeout=60_000)
-        self.page.wait_for_selector("div.st-key-wall-map canvas", timeout=90_000)
+        self.page.wait_for_selector("div[class*=st-key-wall-map-] canvas", timeout=90_000)
         self.page.wait_for_timeout(1500)  # the clock reports the screen size once; the map is refitted
 
     def scope(self) -> str:
@@ -133,11 +133,11 @@ def clock_ticks_past(page: Page, shown: str, within_s: float = 3.0) -> bool:
 
 
 def tag_map_canvases(page: Page) -> None:
-    page.evaluate("document.querySelectorAll('div.st-key-wall-map canvas').forEach(c => c._kept = true)")
+    page.evaluate("document.querySelectorAll('div[class*=st-key-wall-map-] canvas').forEach(c => c._kept = true)")
 
 
 def map_canvases_kept(page: Page) -> list[bool]:
-    return page.evaluate("[...document.querySelectorAll('div.st-key-wall-map canvas')].map(c => !!c._kept)")
+    return page.evaluate("[...document.querySelectorAll('div[class*=st-key-wall-map-] canvas')].map(c => !!c._kept)")
 
 
 @pytest.mark.parametrize("size", RESOLUTIONS, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -160,8 +160,8 @@ def test_wall_fills_one_screen_with_no_chrome_and_the_query_figures(dashboard: S
     assert font_px(wall.page, ".wall-value") >= 0.06 * height
     assert font_px(wall.page, ".wall-label") >= 0.02 * height
     assert font_px(wall.page, ".st-key-wall-clock .time") >= 0.04 * height
-    pulse = wall.page.evaluate("getComputedStyle(document.querySelector("
-                               "'div.st-key-wall-map > [data-testid=stElementContainer]:last-child')).animationName")
+    pulse = wall.page.evaluate("getComputedStyle(document.querySelector('div[class*=st-key-wall-map-] > "
+                               "[data-testid=stElementContainer]:last-child')).animationName")
     assert pulse == "wall-pulse"  # the recent incidents' deck breathes above the choropleth
     background = wall.page.evaluate("getComputedStyle(document.querySelector('.stApp')).backgroundImage")
     assert "gradient" in background  # the dark wall theme, not the app's light one
@@ -195,6 +195,64 @@ def test_rotation_advances_through_the_url_playlist(dashboard: ServedApp, wall_p
     names = {code: areas.scope_of(dashboard.engine, code).name for code in (CITY, DISTRICT)}
     assert wall.page.locator(".wall-scope").inner_text() == names[wall.scope()]
     assert not wall.errors, wall.errors
+
+
+# Every state of the wall's DOM: a MutationObserver records one after each batch of changes (the browser
+# paints only states that follow one) and a timer every 100 ms besides: the time, the header's scope and
+# the scope each panel was computed for (data-scope; the map's container carries it in its key).
+RECORD_FRAMES = """() => {
+  window.wallFrames = [];
+  const mapScope = el => [...el.classList].find(c => c.startsWith('st-key-wall-map-')).slice(16);
+  const panel = el => [...el.classList].find(c => ['wall-kpis', 'wall-side', 'wall-legend'].includes(c));
+  const record = () => window.wallFrames.push({
+    t: performance.now(),
+    header: document.querySelector('.wall-scope')?.dataset.scope ?? null,
+    panels: [...document.querySelectorAll('.wall-kpis[data-scope], .wall-side[data-scope], .wall-legend[data-scope]')]
+      .map(el => [panel(el), el.dataset.scope])
+      .concat([...document.querySelectorAll('[class*=st-key-wall-map-]')].map(el => ['map', mapScope(el)])),
+  });
+  new MutationObserver(record).observe(document.body,
+    {subtree: true, childList: true, attributes: true, characterData: true});
+  setInterval(record, 100);
+}"""
+PANELS = {"wall-kpis", "wall-side", "wall-legend", "map"}
+
+
+def test_every_frame_of_a_rotation_shows_one_scope(dashboard: ServedApp, wall_page):
+    playlist = ("330205", "330206")  # 江北区, 北仑区: the pair users saw mixed
+    wall = wall_page((1920, 1080))
+    wall.open(dashboard.url("", wall="1", rotate="5", playlist=",".join(playlist)))
+    wall.page.evaluate(RECORD_FRAMES)
+    header = "document.querySelector('.wall-scope')?.dataset.scope ?? ''"  # no waiting: '' between scopes
+    headers, deadline = [wall.scope()], time.monotonic() + 90
+    while len(headers) < 3 and time.monotonic() < deadline:  # two rotations: A -> B -> A
+        wall.page.wait_for_timeout(100)
+        if wall.page.evaluate(header) not in ("", headers[-1]):
+            headers.append(wall.page.evaluate(header))
+    wall.page.wait_for_timeout(2000)  # the last scope's panels finish drawing
+    frames = wall.page.evaluate("window.wallFrames")
+    mixed = [f for f in frames if any(scope != f["header"] for _, scope in f["panels"])]
+    assert not mixed, f"{len(mixed)} of {len(frames)} frames mix scopes, e.g. {mixed[:3]}"
+    assert len(headers) == 3, f"the wall did not rotate twice: {headers}"
+    # Not vacuous: each scope was seen whole, all its panels under its own name.
+    for code in playlist:
+        assert any(f["header"] == code and {name for name, _ in f["panels"]} == PANELS for f in frames), code
+    print(f"frames sampled: {len(frames)}; longest blank between two scopes: {longest_blank_ms(frames):.0f} ms")
+    wall.page.wait_for_function(f"document.querySelector('.wall-scope')?.dataset.scope !== {headers[-1]!r}",
+                                timeout=30_000)
+    screenshot(wall.page, "wall-1920x1080-mid-rotation", whole=False)  # just after a change of scope
+    assert not wall.errors, wall.errors
+
+
+def longest_blank_ms(frames: list[dict]) -> float:
+    """The longest run of frames with no header (the old scope dropped, the new one not drawn yet)."""
+    longest, since = 0.0, None
+    for frame in frames:
+        if frame["header"] is None and since is None:
+            since = frame["t"]
+        elif frame["header"] is not None and since is not None:
+            longest, since = max(longest, frame["t"] - since), None
+    return longest
 
 
 def test_any_page_with_wall_1_opens_the_wall_and_profiles_add_controls(dashboard: ServedApp, wall_page):

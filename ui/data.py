@@ -11,6 +11,7 @@ from settings import get_settings
 
 LIVE_TTL = 2  # seconds: below the live refresh period, so every refresh reads fresh figures
 STATIC_TTL = 3600  # seconds: boundaries and area facts
+OVERDUE_LIMIT = incidents.OVERDUE_LIMIT  # the most overdue items a list is given
 
 
 @st.cache_resource(show_spinner=False)
@@ -74,6 +75,11 @@ def closed_loop(code: str, window: Window, filters: Filters):
 @st.cache_data(ttl=LIVE_TTL, max_entries=64, show_spinner=False)
 def latest(code: str, limit: int = 50):
     return incidents.latest_incidents(get_engine(), code, limit=limit)
+
+
+@st.cache_data(ttl=LIVE_TTL, max_entries=64, show_spinner=False)
+def overdue(code: str):
+    return incidents.overdue_incidents(get_engine(), code)
 
 
 @st.cache_data(ttl=LIVE_TTL, max_entries=64, show_spinner=False)

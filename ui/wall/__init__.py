@@ -13,9 +13,10 @@ from ui.wall.panels import (
     side_panel,
     waiting_panel,
 )
+from ui.wall.screen import WallMap, WallScreen, failed_screen, wall_screen
 from ui.wall.style import apply_css
 
-__all__ = ["DEFAULT_VIEWPORT", "MIN_ROTATION", "PROFILES", "Figures", "WallConfig",
-           "apply_css", "base_deck", "category_panel", "clock", "figures_or_last_good", "header_panel",
+__all__ = ["DEFAULT_VIEWPORT", "MIN_ROTATION", "PROFILES", "Figures", "WallConfig", "WallMap", "WallScreen",
+           "apply_css", "base_deck", "category_panel", "clock", "failed_screen", "figures_or_last_good", "header_panel",
            "incidents_label", "kpi_panel", "legend_panel", "live_deck", "load_figures", "map_view",
-           "side_panel", "wall_config", "waiting_panel"]
+           "side_panel", "wall_config", "wall_screen", "waiting_panel"]

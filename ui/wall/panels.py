@@ -55,10 +55,12 @@ def kpi_panel(figures: Figures) -> str:
         Tile("incidents", incidents_label(figures.window), fmt_int(totals["incidents"]), totals["incidents"],
              t("wall_recent").format(minutes=get_settings().recent_minutes, count=recent), "wall-primary"),
         Tile("open", t("open"), fmt_int(totals["open"]), totals["open"]),
-        Tile("overdue", t("overdue"), fmt_int(overdue), overdue, css="wall-alert" if overdue else ""),
+        # Only the live backlog glows: parked and escalated items are shown beside it, calm.
+        Tile("overdue", t("overdue_now"), fmt_int(overdue), overdue, f"{t('held')} {fmt_int(totals['held'])}",
+             "wall-alert" if overdue else ""),
         Tile("disposal_rate", t("disposal_rate"), fmt_pct(totals["disposal_rate"]), _raw(totals["disposal_rate"])),
     ]
-    return _render("kpi_panel", tiles, recent)
+    return _render("kpi_panel", figures.code, tiles, recent, totals["held"])
 
 
 def _category_bars(figures: Figures) -> dict:
@@ -97,7 +99,7 @@ def resource_tiles(figures: Figures) -> list[Tile]:
 
 def side_panel(figures: Figures) -> str:
     """The right column: incidents by category above the three resource tiles."""
-    return _render("side_panel", _category_bars(figures), resource_tiles(figures))
+    return _render("side_panel", figures.code, _category_bars(figures), resource_tiles(figures))
 
 
 def header_panel(figures: Figures | None, config: WallConfig, index: int, stale_since: datetime | None) -> str:
@@ -116,6 +118,6 @@ def waiting_panel(problem: str | None = None) -> str:
     return _render("waiting_panel", problem or t("wall_waiting"))
 
 
-def legend_panel(breaks: list[float]) -> str:
+def legend_panel(code: str, breaks: list[float]) -> str:
     recent = t("wall_recent_legend").format(minutes=get_settings().recent_minutes)
-    return _render("legend_panel", build.legend_entries(breaks), recent)
+    return _render("legend_panel", code, build.legend_entries(breaks), recent)
