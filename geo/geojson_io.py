@@ -57,8 +57,6 @@ def geometry_problems(geometry: GeoJSON) -> list[Message]:
         # GEOS says where, e.g. "Self-intersection[121.5 29.8]": the place is kept, its English word is not
         where = re.search(r"\[(.*)\]", shapely.is_valid_reason(geom))
         return [Message("zone.invalid_polygon", where=where.group(1) if where else "")]
-    if geom.area == 0:
-        return [Message("zone.no_area")]
     return []
 
 
