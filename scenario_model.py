@@ -249,8 +249,8 @@ def _where(loc: tuple[str | int, ...]) -> Text | None:
         else:
             parts.append(_field(part))
     where = parts[0] if parts else None
-    for part in parts[1:]:
-        where = Message("scn.inside", outer=where, inner=part)
+    for inner in parts[1:]:
+        where = Message("scn.inside", outer=where, inner=inner)
     return where
 
 

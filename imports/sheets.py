@@ -84,8 +84,8 @@ def _find_columns(frame: pd.DataFrame, columns: tuple[Column, ...]) -> tuple[dic
     for column in columns:
         header = next((by_text[h.lower()] for h in column.headers if h.lower() in by_text), None)
         if header is None:
-            header, also = column.headers_by_language()
-            missing.append(Problem(None, Message("sheet.no_column", header=header, also=also)))
+            named, also = column.headers_by_language()
+            missing.append(Problem(None, Message("sheet.no_column", header=named, also=also)))
         else:
             found[column.name] = header
     return found, missing

@@ -9,7 +9,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
-from functools import cache
+from functools import cache, partial
 
 import openpyxl
 import pandas as pd
@@ -148,8 +148,8 @@ def zone_messages() -> list[Text]:
         {"type": "FeatureCollection", "features": []},
         b" " * (ZONE_MAX_BYTES + 1),
     ]
-    messages = [_raised(lambda d=d: polygon_from_geojson(d if isinstance(d, bytes) else json.dumps(d), town))
-                for d in documents]
+    texts = [d if isinstance(d, bytes) else json.dumps(d) for d in documents]
+    messages = [_raised(partial(polygon_from_geojson, text, town)) for text in texts]
     return [*messages, _raised(lambda: polygon_from_text("121.5, 29.8", town))]
 
 
@@ -217,14 +217,15 @@ def _keys(message: object) -> set[str]:
 def literal_message_keys() -> dict[str, str]:
     """Key -> where, of every Message("key", ...) with a literal key in the code below the UI (the UI's own,
     URL problems and the database going down while a page draws, are checked on its pages below)."""
-    found = {}
+    found: dict[str, str] = {}
     for path in sorted(PROJECT_ROOT.rglob("*.py")):
         parts = set(path.relative_to(PROJECT_ROOT).parts)
         if parts & {".venv", "tests", "tmp", "data", "test-artifacts", "ui", "pages"}:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Message"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+                    and node.args and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
                 found[node.args[0].value] = f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}"
     return found
 
@@ -370,8 +371,7 @@ FRAMED = [spec.key for spec in PAGES if spec.framed]
 
 
 def _page(page: str, lang: str) -> AppTest:
-    params = {"scope": DISTRICT, "lang": lang} if page != "imports" else {"lang": lang}
-    app = page_app(page, **params).run()
+    app = (page_app(page, lang=lang) if page == "imports" else page_app(page, scope=DISTRICT, lang=lang)).run()
     assert not app.exception, [e.value for e in app.exception]
     return app
 
