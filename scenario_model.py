@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from errors import InvalidInput
+from errors import InvalidInput, Message, Problems, ProblemValue, Text
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 ASSEMBLY_KIND_CODES = tuple(t.code for t in ASSEMBLY_KINDS)
@@ -48,9 +48,9 @@ class BaselineFacts(Protocol):
     @property
     def area_codes(self) -> frozenset[str]: ...
 
-    def point_problem(self, lon: float, lat: float) -> str | None: ...
+    def point_problem(self, lon: float, lat: float) -> Message | None: ...
 
-    def polygon_problems(self, geometry: dict[str, Any]) -> list[str]: ...
+    def polygon_problems(self, geometry: dict[str, Any]) -> list[Message]: ...
 
 
 def _facts(info: ValidationInfo) -> BaselineFacts | None:
@@ -58,10 +58,16 @@ def _facts(info: ValidationInfo) -> BaselineFacts | None:
     return (info.context or {}).get(FACTS_KEY)
 
 
-def _unknown(codes: Iterable[str], known: frozenset[str], what: str) -> None:
+def _unknown_points(codes: Iterable[str], known: frozenset[str]) -> None:
     missing = sorted({c for c in codes if c not in known})
     if missing:
-        raise ValueError(f"unknown {what} code(s): {', '.join(missing)}")
+        raise ProblemValue(Message("scn.unknown_points", codes=", ".join(missing)))
+
+
+def _problems(problems: list[Message]) -> None:
+    """Raise the problems of one override together (they are shown as one entry)."""
+    if problems:
+        raise ProblemValue(Message("problems", problems=Problems(problems)) if len(problems) > 1 else problems[0])
 
 
 class _Frozen(BaseModel):
@@ -78,7 +84,7 @@ class _Located(_Frozen):
         facts = _facts(info)
         problem = facts.point_problem(self.lon, self.lat) if facts else None
         if problem:
-            raise ValueError(problem)
+            raise ProblemValue(problem)
         return self
 
 
@@ -92,7 +98,8 @@ class NewAssemblyPoint(_Located):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in ASSEMBLY_KIND_CODES:
-            raise ValueError(f"unknown kind '{value}': use one of {', '.join(ASSEMBLY_KIND_CODES)}")
+            raise ProblemValue(Message("scn.unknown_kind", kind=value,
+                                       choices=tuple(Message(f"assembly_kind.{c}") for c in ASSEMBLY_KIND_CODES)))
         return value
 
 
@@ -113,12 +120,12 @@ class BedCount(_Frozen):
     def _known(self, info: ValidationInfo) -> Self:
         problems = []
         if self.bed_type not in BED_TYPE_CODES:
-            problems.append(f"unknown bed type '{self.bed_type}': use one of {', '.join(BED_TYPE_CODES)}")
+            problems.append(Message("scn.unknown_bed_type", value=self.bed_type,
+                                    choices=tuple(Message(f"bed_type.{c}") for c in BED_TYPE_CODES)))
         facts = _facts(info)
         if facts and self.hospital_code not in facts.hospital_codes:
-            problems.append(f"unknown hospital code: {self.hospital_code}")
-        if problems:
-            raise ValueError("; ".join(problems))
+            problems.append(Message("sheet.unknown_hospital", code=self.hospital_code))
+        _problems(problems)
         return self
 
 
@@ -133,7 +140,7 @@ class StockLevel(_Frozen):
     def _known(self, info: ValidationInfo) -> Self:
         facts = _facts(info)
         if facts and (self.depot_code, self.item) not in facts.stock_lines:
-            raise ValueError(f"depot {self.depot_code} holds no item '{self.item}'")
+            raise ProblemValue(Message("sheet.depot_holds_no_item", depot=self.depot_code, item=self.item))
         return self
 
 
@@ -148,12 +155,11 @@ class IncidentMultiplier(_Frozen):
     def _known(self, info: ValidationInfo) -> Self:
         problems = []
         if self.category is not None and self.category not in CATEGORY_CODES:
-            problems.append(f"unknown incident category '{self.category}'")
+            problems.append(Message("scn.unknown_category", category=self.category))
         facts = _facts(info)
         if facts and self.area_code is not None and self.area_code not in facts.area_codes:
-            problems.append(f"unknown area code: {self.area_code}")
-        if problems:
-            raise ValueError("; ".join(problems))
+            problems.append(Message("scn.unknown_area", code=self.area_code))
+        _problems(problems)
         return self
 
 
@@ -175,7 +181,7 @@ class Overrides(_Frozen):
     def _known_points(cls, codes: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         facts = _facts(info)
         if facts:
-            _unknown(codes, facts.assembly_codes, "assembly point")
+            _unknown_points(codes, facts.assembly_codes)
         return tuple(dict.fromkeys(codes))
 
     @field_validator("capacities")
@@ -183,7 +189,7 @@ class Overrides(_Frozen):
     def _known_capacities(cls, capacities: dict[str, int], info: ValidationInfo) -> dict[str, int]:
         facts = _facts(info)
         if facts:
-            _unknown(capacities, facts.assembly_codes, "assembly point")
+            _unknown_points(capacities, facts.assembly_codes)
         return capacities
 
     @field_validator("hazard_zone", mode="before")
@@ -195,35 +201,69 @@ class Overrides(_Frozen):
         try:
             return json.loads(json.dumps(geometry, default=float))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"the hazard zone is not GeoJSON ({exc})") from exc
+            raise ProblemValue(Message("zone.not_json")) from exc
 
     @field_validator("hazard_zone")
     @classmethod
     def _valid_polygon(cls, geometry: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
         facts = _facts(info)
         problems = facts.polygon_problems(geometry) if facts and geometry is not None else []
-        if problems:
-            raise ValueError("; ".join(problems))
+        _problems(problems)
         return geometry
 
     @model_validator(mode="after")
     def _not_both(self) -> Self:
         both = sorted(set(self.close) & set(self.reopen))
         if both:
-            raise ValueError(f"assembly point(s) both closed and reopened: {', '.join(both)}")
+            raise ProblemValue(Message("scn.closed_and_reopened", codes=", ".join(both)))
         return self
 
 
-def _problem_text(error: ErrorDetails) -> str:
-    """'new_points #1 › capacity: Input should be greater than or equal to 0' from a pydantic error."""
-    parts: list[str] = []
-    for part in error["loc"]:
+# pydantic's own checks (types, ranges, lengths) by error type: the key saying it, and its context's value
+PYDANTIC_PROBLEMS = {
+    "greater_than_equal": ("scn.at_least", "ge"), "greater_than": ("scn.above", "gt"),
+    "less_than_equal": ("scn.at_most", "le"), "less_than": ("scn.below", "lt"),
+    "string_too_short": ("scn.too_short", "min_length"), "string_too_long": ("scn.too_long", "max_length"),
+    "int_parsing": ("scn.not_a_whole_number", ""), "int_from_float": ("scn.not_a_whole_number", ""),
+    "int_type": ("scn.not_a_whole_number", ""), "float_parsing": ("scn.not_a_number", ""),
+    "float_type": ("scn.not_a_number", ""), "finite_number": ("scn.not_a_number", ""),
+    "missing": ("scn.missing", ""), "extra_forbidden": ("scn.not_a_field", ""),
+}
+
+
+# Every field of the overrides and of what they hold: each has a label, key 'scn_field.<name>'
+FIELD_NAMES = frozenset(name for model in (Overrides, NewAssemblyPoint, FieldHospital, BedCount, StockLevel,
+                                           IncidentMultiplier) for name in model.model_fields)
+
+
+def _field(part: str | int) -> Text:
+    return Message(f"scn_field.{part}") if part in FIELD_NAMES else str(part)
+
+
+def _where(loc: tuple[str | int, ...]) -> Text | None:
+    """Where in the overrides, e.g. new_points #1 › capacity, with the fields' labels."""
+    parts: list[Text] = []
+    for part in loc:
         if isinstance(part, int) and parts:
-            parts[-1] = f"{parts[-1]} #{part + 1}"
+            parts[-1] = Message("scn.item_number", what=parts[-1], n=part + 1)
         else:
-            parts.append(str(part))
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{' › '.join(parts)}: {message}" if parts else message
+            parts.append(_field(part))
+    where = parts[0] if parts else None
+    for inner in parts[1:]:
+        where = Message("scn.inside", outer=where, inner=inner)
+    return where
+
+
+def problem_message(error: ErrorDetails) -> Message:
+    """The Message of a pydantic error: the validator's own, or the key of pydantic's check, with its place."""
+    raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, ProblemValue):
+        problem = raised.message
+    else:
+        key, limit = PYDANTIC_PROBLEMS.get(error["type"], ("scn.bad_value", ""))
+        problem = Message(key, limit=(error.get("ctx") or {}).get(limit, "")) if limit else Message(key)
+    where = _where(tuple(error["loc"]))
+    return Message("scn.problem_at", where=where, problem=problem) if where is not None else problem
 
 
 def parse_overrides(data: Mapping[str, Any] | str | Overrides, facts: BaselineFacts | None = None) -> Overrides:
@@ -236,6 +276,5 @@ def parse_overrides(data: Mapping[str, Any] | str | Overrides, facts: BaselineFa
             return Overrides.model_validate_json(data, context=context)
         return Overrides.model_validate(data, context=context)
     except ValidationError as exc:
-        problems = [_problem_text(e) for e in exc.errors(include_url=False)]
-        raise InvalidInput(f"The scenario has {len(problems)} problem(s): " + "; ".join(problems),
-                           problems) from exc
+        problems = [problem_message(e) for e in exc.errors(include_url=False)]
+        raise InvalidInput(Message("scn.has_problems", n=len(problems), problems=Problems(problems)), problems) from exc

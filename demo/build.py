@@ -59,7 +59,7 @@ def build_demo(
             rollups.rebuild(conn, areas["code"].iloc[0])
         loaders.write_dataset_info(
             conn,
-            {"built_at": end.isoformat(), "seed": seed, "days": days, "note": "合成演示数据 synthetic demo data"},
+            {"built_at": end.isoformat(), "seed": seed, "days": days, "note": "synthetic"},
         )
     with engine.begin() as conn:
         progress("analyze")

@@ -227,6 +227,8 @@ def resource_charts(data: BriefingData) -> list[Chart]:
             data.stock_items, title, text("pct_of_min", lang), text("stock_colours", lang)
         )
         items = data.stock_items[["item", "category", "unit", "quantity", "min_level", "below_min"]]
+        # a yes/no in words: CSV would print True/False, in English whatever the pack's language
+        items = items.assign(below_min=items["below_min"].map({True: text("yes", lang), False: text("no", lang)}))
         result.append(
             Chart("stock_vs_min", title, figure, _labelled(items, lang))
         )

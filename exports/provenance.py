@@ -43,7 +43,7 @@ class Provenance:
     read_at: datetime = field(default_factory=now_utc)  # naive UTC: when the figures were read
     latest_incident: datetime | None = None  # naive UTC
     scenario: str | None = None
-    dataset_note: str | None = None  # e.g. '合成演示数据' from the database's dataset facts
+    dataset_note: str | None = None  # the database's dataset facts: a code (the demo's 'synthetic') or free text
     lang: str = "zh"
 
     @property
@@ -81,7 +81,9 @@ class Provenance:
 
     def source_text(self) -> str:
         source = text("source_text", self.lang)
-        return f"{source}（{self.dataset_note}）" if self.dataset_note else source
+        # a known code in the pack's language (key dataset_note.<code>); any other note is shown as stored
+        note = term("dataset_note", self.dataset_note, self.lang) if self.dataset_note else None
+        return text("source_with_note", self.lang, source=source, note=note) if note else source
 
     def items(self) -> list[tuple[str, str]]:
         """(label, value) pairs, in the order they are printed."""

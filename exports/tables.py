@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from exports.provenance import Provenance
 from formats import text_em
-from texts import text
+from texts import DEFAULT_LANGUAGE, text
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice/WPS (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,11 +80,12 @@ def _csv_text(value) -> str:
     return str(value)
 
 
-def xlsx_bytes(frame: pd.DataFrame, provenance: Provenance | None = None, *, sheet: str = "数据") -> bytes:
-    """An XLSX workbook: the table (header bold, frozen) and, when given, a provenance sheet."""
+def xlsx_bytes(frame: pd.DataFrame, provenance: Provenance | None = None, *, sheet: str | None = None) -> bytes:
+    """An XLSX workbook: the table (header bold, frozen) and, when given, a provenance sheet; the sheets are
+    named in the provenance's language (the default one without)."""
     book = Workbook()
     data = book.worksheets[0]  # a new Workbook has one sheet (book.active is typed as maybe none)
-    data.title = sheet[:31]
+    data.title = (sheet or text("data_sheet", provenance.lang if provenance else DEFAULT_LANGUAGE))[:31]
     data.append(_header(frame))
     for cell in data[1]:
         cell.font = Font(bold=True)

@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from errors import InvalidInput
+from errors import InvalidInput, Message, Problems
 
 POLYGON_TYPES = ("Polygon", "MultiPolygon")
 # Names a GeoJSON "crs" member may carry for plain WGS84/CGCS2000 longitude/latitude.
@@ -20,15 +20,14 @@ MAX_BYTES = 5_000_000
 GeoJSON = dict[str, Any]  # a decoded GeoJSON object: geometry, Feature or FeatureCollection
 
 
-def _declared_crs_problem(document: GeoJSON) -> str | None:
+def _declared_crs_problem(document: GeoJSON) -> Message | None:
     crs = document.get("crs")
     if not crs:
         return None
     name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else str(crs)
     if any(name.upper().endswith(n) for n in LONLAT_CRS_NAMES):
         return None
-    return (f"the file declares coordinate system '{name}': save it as WGS84 longitude/latitude "
-            "(EPSG:4326) and upload again")
+    return Message("zone.declared_crs", crs=name)
 
 
 def _geometries(document: GeoJSON) -> list[GeoJSON]:
@@ -40,32 +39,34 @@ def _geometries(document: GeoJSON) -> list[GeoJSON]:
     return [document]
 
 
-def geometry_problems(geometry: GeoJSON) -> list[str]:
+def geometry_problems(geometry: GeoJSON) -> list[Message]:
     """What is wrong with a GeoJSON geometry as a hazard zone (type, lon/lat range, validity)."""
     if not isinstance(geometry, dict) or geometry.get("type") not in POLYGON_TYPES:
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
-        return [f"a hazard zone must be a Polygon or MultiPolygon, not {kind}"]
+        return [Message("zone.not_a_polygon", kind=kind)]
     try:
         geom = shape(geometry)
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
-        return [f"the polygon's coordinates cannot be read ({exc})"]
+    except (ValueError, TypeError, AttributeError, IndexError):
+        return [Message("zone.unreadable_coordinates")]
     if geom.is_empty:
-        return ["the polygon is empty"]
+        return [Message("zone.empty")]
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        return [(f"coordinates ({minx:.0f}, {miny:.0f}) are not longitude/latitude: the polygon looks "
-                 "projected or has latitude and longitude swapped; use WGS84 (EPSG:4326) lon, lat")]
+        return [Message("zone.not_lon_lat", x=f"{minx:.0f}", y=f"{miny:.0f}")]
     if not geom.is_valid:
-        return [(f"the polygon is not valid ({shapely.is_valid_reason(geom)}): edges must not cross "
-                 "and rings must close")]
-    if geom.area == 0:
-        return ["the polygon has no area"]
+        # GEOS says where, e.g. "Self-intersection[121.5 29.8]": the place is kept, its English word is not
+        where = re.search(r"\[(.*)\]", shapely.is_valid_reason(geom))
+        return [Message("zone.invalid_polygon", where=where.group(1) if where else "")]
     return []
 
 
-def city_problems(geom: BaseGeometry, city: BaseGeometry) -> list[str]:
+def city_problems(geom: BaseGeometry, city: BaseGeometry) -> list[Message]:
     """A hazard zone must touch the city (a zone reaching out to sea is fine)."""
-    return [] if geom.intersects(city) else ["the polygon lies entirely outside the city"]
+    return [] if geom.intersects(city) else [Message("zone.outside_city")]
+
+
+def _unusable(problems: list[Message]) -> InvalidInput:
+    return InvalidInput(Message("zone.unusable", problems=Problems(problems)), problems)
 
 
 def polygon_from_geojson(text: str | bytes, city: BaseGeometry | None = None) -> GeoJSON:
@@ -74,23 +75,26 @@ def polygon_from_geojson(text: str | bytes, city: BaseGeometry | None = None) ->
     Accepts a bare geometry, a Feature or a FeatureCollection (its polygons are merged).
     """
     if len(text) > MAX_BYTES:
-        raise InvalidInput(f"The file is larger than {MAX_BYTES // 1_000_000} MB: upload a simpler polygon.")
+        raise InvalidInput(Message("zone.file_too_large", mb=MAX_BYTES // 1_000_000))
     try:
         document = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"The file is not GeoJSON: {exc}") from exc
+        where = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
+        raise InvalidInput(Message("zone.not_geojson", line=where[0], column=where[1])) from exc
     if not isinstance(document, dict):
-        raise InvalidInput("The file is not a GeoJSON object.")
+        raise InvalidInput(Message("zone.not_an_object"))
     crs_problem = _declared_crs_problem(document)
     if crs_problem:
-        raise InvalidInput(f"The hazard zone cannot be used: {crs_problem}.", [crs_problem])
+        raise _unusable([crs_problem])
     geometries = _geometries(document)
-    problems = [p for g in geometries for p in geometry_problems(g)] or ([] if geometries else ["no geometry"])
+    problems = [p for g in geometries for p in geometry_problems(g)]
+    if not geometries:
+        problems = [Message("zone.no_geometry")]
     if not problems:
         merged = shapely.union_all([shape(g) for g in geometries])
         problems = city_problems(merged, city) if city is not None else []
     if problems:
-        raise InvalidInput("The hazard zone cannot be used: " + "; ".join(problems) + ".", problems)
+        raise _unusable(problems)
     return mapping(merged) if len(geometries) > 1 else geometries[0]
 
 
@@ -104,11 +108,11 @@ def polygon_from_text(text: str, city: BaseGeometry | None = None) -> GeoJSON:
     if points and points[0] == points[-1]:
         points = points[:-1]
     if len(set(points)) < 3:
-        raise InvalidInput("Type at least three corners as 'lon, lat', one per line.")
+        raise InvalidInput(Message("zone.too_few_corners"))
     geometry = mapping(Polygon(points))
     problems = geometry_problems(geometry)
     if not problems and city is not None:
         problems = city_problems(shape(geometry), city)
     if problems:
-        raise InvalidInput("The hazard zone cannot be used: " + "; ".join(problems) + ".", problems)
+        raise _unusable(problems)
     return geometry

@@ -41,6 +41,7 @@ from pyproj import Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from errors import Message
 from geo.crs import Floats
 from geo.geojson_io import GeoJSON, city_problems, geometry_problems
 from geo.locate import GridLocator
@@ -93,12 +94,12 @@ class CityFacts:
     def __post_init__(self) -> None:
         shapely.prepare(self.city)
 
-    def point_problem(self, lon: float, lat: float) -> str | None:
+    def point_problem(self, lon: float, lat: float) -> Message | None:
         if self.city.covers(Point(lon, lat)):
             return None
-        return f"point ({lon:.5f}, {lat:.5f}) is outside the city"
+        return Message("scn.point_outside_city", lon=f"{lon:.5f}", lat=f"{lat:.5f}")
 
-    def polygon_problems(self, geometry: GeoJSON) -> list[str]:
+    def polygon_problems(self, geometry: GeoJSON) -> list[Message]:
         return geometry_problems(geometry) or city_problems(shape(geometry), self.city)
 
 

@@ -10,31 +10,29 @@ from __future__ import annotations
 
 import pandas as pd
 
+from errors import Message
 from imports.sheets import Column, Sheet, check_sheet, count, text
 from vocab import BED_TYPES
 
 BED_TYPE_NAMES = {name.lower(): t.code for t in BED_TYPES for name in (t.code, t.zh, t.en)}
-BED_TYPE_CHOICES = ", ".join(f"{t.code} ({t.zh})" for t in BED_TYPES)
 COLUMNS = (
-    Column("hospital_code", ("医院编码", "机构编码", "hospital_code", "hospital"), text, "the hospital code is empty"),
+    Column("hospital_code", ("医院编码", "机构编码", "hospital_code", "hospital"), text, "sheet.no_hospital_code"),
     Column("bed_type", ("床位类型", "bed_type", "type"), lambda v: BED_TYPE_NAMES.get(v.strip().lower()),
-           "unknown bed type '{value}': use one of " + BED_TYPE_CHOICES),
-    Column("total", ("总床位", "床位总数", "编制床位", "total"), count,
-           "total '{value}' is not a whole number of beds (0 or more)"),
-    Column("occupied", ("占用床位", "已占用", "在用床位", "occupied"), count,
-           "occupied '{value}' is not a whole number of beds (0 or more)"),
+           "sheet.unknown_bed_type", {"choices": tuple(Message(t.key) for t in BED_TYPES)}, "bed_type"),
+    Column("total", ("总床位", "床位总数", "编制床位", "total"), count, "sheet.total_not_a_count"),
+    Column("occupied", ("占用床位", "已占用", "在用床位", "occupied"), count, "sheet.occupied_not_a_count"),
 )
 
 
 def check_bed_sheet(frame: pd.DataFrame, hospitals: set[str]) -> Sheet:
     """Every problem of the sheet, each with its line; the checked rows when there are none."""
 
-    def rule(row: dict) -> list[str]:
+    def rule(row: dict) -> list[Message]:
         problems = []
         if row["hospital_code"] not in hospitals:
-            problems.append(f"unknown hospital code '{row['hospital_code']}'")
+            problems.append(Message("sheet.unknown_hospital", code=row["hospital_code"]))
         if row["occupied"] > row["total"]:
-            problems.append(f"occupied {row['occupied']} is more than total {row['total']}")
+            problems.append(Message("sheet.occupied_above_total", occupied=row["occupied"], total=row["total"]))
         return problems
 
     return check_sheet(frame, COLUMNS, rule, key=("hospital_code", "bed_type"))

@@ -9,7 +9,7 @@ import zipfile
 import pandas as pd
 from openpyxl import load_workbook
 
-from errors import InvalidInput
+from errors import InvalidInput, Message
 
 MAX_BYTES = 20 * 1024 * 1024
 # Excel on a Chinese Windows saves CSV as GBK; GB18030 reads every GBK file and more.
@@ -20,16 +20,16 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     """The first sheet (or the CSV) as text cells, with a `line` column: the row's number as the
     spreadsheet shows it (the header is line 1). Blank rows are dropped."""
     if not data:
-        raise InvalidInput(f"{filename} is empty: send the file again")
+        raise InvalidInput(Message("file.empty", file=filename))
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"{filename} is {len(data) // 2**20} MB; the limit is {MAX_BYTES // 2**20} MB")
+        raise InvalidInput(Message("file.too_large", file=filename, mb=len(data) // 2**20, limit=MAX_BYTES // 2**20))
     suffix = filename.lower().rsplit(".", 1)[-1]
     if suffix == "csv":
         rows = _csv_rows(data, filename)
     elif suffix == "xlsx":
         rows = _xlsx_rows(data, filename)
     else:
-        raise InvalidInput(f"{filename}: send a .csv or .xlsx file (an .xls must be saved as .xlsx first)")
+        raise InvalidInput(Message("file.not_a_sheet", file=filename))
     return _frame(rows, filename)
 
 
@@ -40,15 +40,14 @@ def _csv_rows(data: bytes, filename: str) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
         return list(csv.reader(io.StringIO(text)))
-    raise InvalidInput(f"{filename} is neither UTF-8 nor GBK text: save it from Excel as 'CSV UTF-8' or as .xlsx")
+    raise InvalidInput(Message("file.not_text", file=filename))
 
 
 def _xlsx_rows(data: bytes, filename: str) -> list[list[str]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InvalidInput(f"{filename} is not a readable .xlsx workbook ({type(exc).__name__}): "
-                           "open it in Excel and save it again as .xlsx") from exc
+        raise InvalidInput(Message("file.bad_workbook", file=filename)) from exc
     sheet = book.worksheets[0]
     return [["" if cell is None else _cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
 
@@ -63,7 +62,7 @@ def _cell_text(value) -> str:
 def _frame(rows: list[list[str]], filename: str) -> pd.DataFrame:
     header_at = next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
     if header_at is None:
-        raise InvalidInput(f"{filename} has no rows: the first row must name the columns")
+        raise InvalidInput(Message("file.no_rows", file=filename))
     header = [cell.strip() for cell in rows[header_at]]
     body = [(line, row) for line, row in enumerate(rows[header_at + 1:], start=header_at + 2)
             if any(str(cell).strip() for cell in row)]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from errors import InvalidInput
 from ui import sheet_import
 from ui.frame import current_view
-from ui.i18n import t
+from ui.i18n import say, t
 from ui.sheet_import import SheetKind
-from ui.widgets import table
+from ui.widgets import file_uploader, table
+
+PROBLEMS_HEIGHT = 420  # px: a long list scrolls inside its box
 
 
 def _section(kind: SheetKind) -> None:
@@ -18,24 +19,27 @@ def _section(kind: SheetKind) -> None:
     st.caption(t(f"import_{kind.key}_help"))
     if done in st.session_state:  # the message of the last import, shown once after its rerun
         st.success(st.session_state.pop(done))
-    st.download_button(t("import_template"), sheet_import.template_csv(kind), file_name=kind.template_name,
-                       mime="text/csv", icon=":material/download:", key=f"import-{kind.key}-template")
+    st.download_button(t("import_template"), sheet_import.template_csv(kind),
+                       file_name=sheet_import.template_name(kind), mime="text/csv", icon=":material/download:",
+                       key=f"import-{kind.key}-template")
     left, right = st.columns([2, 1])
     # a new uploader after each import: it starts empty again
-    upload = left.file_uploader(t("import_file"), type=["csv", "xlsx"],
-                                key=f"import-{kind.key}-file-{st.session_state.get(uploads, 0)}")
+    upload = file_uploader(left, t("import_file"), types=["csv", "xlsx"], max_mb=sheet_import.MAX_MB,
+                           key=f"import-{kind.key}-file-{st.session_state.get(uploads, 0)}")
     source = right.text_input(t("import_source"), value=t(f"import_{kind.key}_source"), key=f"import-{kind.key}-source")
     if upload is None:
         return
     try:
         sheet = sheet_import.check(kind, upload.getvalue(), upload.name)
     except InvalidInput as exc:
-        st.error(str(exc))
+        st.error(say(exc.message))
         return
     if not sheet.ok:
-        st.error(t("import_problems").format(n=len(sheet.problems)))
-        table(st, pd.DataFrame({t("import_line"): [p.line for p in sheet.problems],
-                                t("import_problem"): [p.text for p in sheet.problems]}), width="content")
+        st.error(t("import_problems", n=len(sheet.problems)))
+        # plain text lines, not a table: a long problem wraps instead of being cut off, cells quoted as they are
+        with st.container(border=True, height=PROBLEMS_HEIGHT if len(sheet.problems) > 12 else "content",
+                          key=f"import-{kind.key}-problems"):
+            st.text("\n".join(sheet_import.problem_lines(sheet)))
         return
     st.info(t("import_ready").format(rows=len(sheet.rows), owners=sheet.rows[kind.owner].nunique()))
     table(st, sheet_import.before_and_after(kind, sheet), height=min(420, 40 + 35 * len(sheet.rows)))

@@ -14,13 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from errors import DatabaseUnavailable, SpatialiteMissing
+from errors import DatabaseUnavailable, Message, SpatialiteMissing
 from settings import get_settings
 
-SPATIALITE_INSTALL_HINT = (
-    "SpatiaLite is missing: install it with `sudo apt-get install libsqlite3-mod-spatialite` "
-    "(or set CITYOPS_SPATIALITE_LIBRARY_PATH to the mod_spatialite library)."
-)
+SPATIALITE_INSTALL_HINT = Message("db.no_spatialite", command="sudo apt-get install libsqlite3-mod-spatialite",
+                                  setting="CITYOPS_SPATIALITE_LIBRARY_PATH")
 
 
 def _sqlite_dbapi() -> ModuleType:
@@ -30,9 +28,7 @@ def _sqlite_dbapi() -> ModuleType:
     try:
         return importlib.import_module("pysqlite3.dbapi2")
     except ImportError as exc:
-        raise SpatialiteMissing(
-            "This Python's sqlite3 cannot load extensions; `pip install pysqlite3-binary`."
-        ) from exc
+        raise SpatialiteMissing(Message("db.no_extensions", command="pip install pysqlite3-binary")) from exc
 
 
 def _load_spatialite(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
@@ -115,9 +111,7 @@ def check_reachable(engine: Engine) -> None:
     except SpatialiteMissing:
         raise
     except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"The database cannot be reached: {exc.__class__.__name__}") from exc
+        raise DatabaseUnavailable(Message("db.unreachable", error=exc.__class__.__name__)) from exc
     if not has_area:
-        raise DatabaseUnavailable(
-            "The database has no data yet: build it with `python cli.py seed --days 30 --seed 7`."
-        )
+        raise DatabaseUnavailable(Message("db.not_built", command="python cli.py seed --days 30 --seed 7"))
 

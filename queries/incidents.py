@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from clock import epoch_hour, hour_start, now_utc
-from errors import InvalidInput
+from errors import InvalidInput, Message, Problems, Text
 from queries.frames import frame
 from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, Rollup, medians_by_area
 from queries.schema import ANY, area, incident, incident_contact, incident_rollup
@@ -29,7 +29,7 @@ class Window:
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
-            raise InvalidInput("The time window ends before it starts: pick an end after the start.")
+            raise InvalidInput(Message("window.ends_before_start"))
 
     @property
     def hours(self) -> tuple[int, int]:
@@ -46,8 +46,8 @@ class Filters:
     statuses: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        problems = [
-            f"unknown {kind} '{value}'"
+        problems: list[Text] = [
+            Message(f"filter.unknown_{kind}", value=value)
             for kind, values, known in (
                 ("category", self.categories, CATEGORY_CODES),
                 ("source", self.sources, SOURCE_CODES),
@@ -57,7 +57,7 @@ class Filters:
             if value not in known
         ]
         if problems:
-            raise InvalidInput("Filters not understood: " + "; ".join(problems), problems)
+            raise InvalidInput(Message("filter.not_understood", problems=Problems(problems)), problems)
 
     @property
     def any(self) -> bool:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from clock import now_utc
-from errors import InvalidInput
+from errors import InvalidInput, Message, Problems, Text
 from queries.areas import area_geometries, areas_at_level, scope_of
 from queries.facilities import assembly_points_in_scope, hospitals_in_scope, stock_in_scope
 from queries.frames import frame
@@ -50,12 +50,12 @@ class SavedScenario:
     overrides: Overrides
 
 
-def _header_problems(name: str, author: str) -> list[str]:
-    problems = []
+def _header_problems(name: str, author: str) -> list[Text]:
+    problems: list[Text] = []
     if not name or len(name) > NAME_MAX:
-        problems.append(f"name: give the scenario a name of 1 to {NAME_MAX} characters")
+        problems.append(Message("scn.bad_name", most=NAME_MAX))
     if not author or len(author) > AUTHOR_MAX:
-        problems.append(f"author: give an author of 1 to {AUTHOR_MAX} characters")
+        problems.append(Message("scn.bad_author", most=AUTHOR_MAX))
     return problems
 
 
@@ -65,10 +65,9 @@ def _validated(name: str, author: str, overrides: Mapping[str, Any] | Overrides,
     try:
         checked = parse_overrides(overrides, facts)
     except InvalidInput as exc:
-        problems += exc.problems
+        problems += exc.messages
     if problems:
-        raise InvalidInput(f"The scenario cannot be saved ({len(problems)} problem(s)): " + "; ".join(problems),
-                           problems)
+        raise InvalidInput(Message("scn.cannot_save", n=len(problems), problems=Problems(problems)), problems)
     return checked
 
 
@@ -84,8 +83,7 @@ def save_scenario(engine: Engine, name: str, author: str, overrides: Overrides |
     with engine.begin() as conn:
         existing = conn.execute(sa.select(scenario.c.id).where(scenario.c.name == name)).scalar()
         if existing is not None and not replace:
-            message = f"name: a scenario named '{name}' already exists; pick another name or replace it"
-            raise InvalidInput(message, [message])
+            raise InvalidInput(Message("scn.name_taken", name=name))
         if existing is not None:
             conn.execute(scenario.update().where(scenario.c.id == existing).values(**values))
             return int(existing)
@@ -106,7 +104,7 @@ def load_scenario(engine: Engine, name: str) -> SavedScenario:
         row = conn.execute(sa.select(s.id, s.name, s.author, s.created_at, s.overrides)
                            .where(s.name == name.strip())).first()
     if row is None:
-        raise InvalidInput(f"There is no saved scenario named '{name}'.")
+        raise InvalidInput(Message("scn.no_such_scenario", name=name))
     return SavedScenario(row.id, row.name, row.author, row.created_at, parse_overrides(row.overrides))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from codes import is_area_code, prefix_inside
-from errors import UnknownArea
+from errors import Message, UnknownArea
 from queries.schema import area
 from vocab import LEVELS
 
@@ -43,13 +43,13 @@ def resolve(conn: sa.Connection, code: str) -> Scope:
     """The scope of an area code; UnknownArea when there is no such area."""
     code = str(code).strip()
     if not is_area_code(code):
-        raise UnknownArea(f"'{code}' is not an area code: use 6 to 15 digits, e.g. 330212.")
+        raise UnknownArea(Message("area.not_a_code", code=code))
     row = conn.execute(
         sa.select(area.c.code, area.c.level, area.c.name, area.c.parent_code, area.c.population,
                   area.c.households).where(area.c.code == code)
     ).first()
     if row is None:
-        raise UnknownArea(f"There is no area with code {code}.")
+        raise UnknownArea(Message("area.unknown", code=code))
     return Scope(*row)
 
 

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import cli
 from clock import now_utc
-from errors import InvalidInput
+from errors import InvalidInput, render
 from imports.beds import check_bed_sheet
 from imports.tables import read_table
 from queries import facilities
@@ -91,9 +91,11 @@ def test_a_sheet_without_the_columns_names_the_ones_it_needs():
     frame = pd.DataFrame({"line": [2], "医院编码": ["H0001"], "类型": ["icu"], "总床位": ["5"], "占用": ["1"]})
     sheet = check_bed_sheet(frame, {"H0001"})
     assert not sheet.ok
+    # each language names the headers written in it (the CLI prints English)
     assert [str(p) for p in sheet.problems] == [
-        "no column '床位类型' (bed_type; also accepted: bed_type, type)",
-        "no column '占用床位' (occupied; also accepted: 已占用, 在用床位, occupied)"]
+        "no column 'bed_type' (also accepted: type)", "no column 'occupied'"]
+    assert [render(p.message, "zh") for p in sheet.problems] == [
+        "缺少“床位类型”列", "缺少“占用床位”列（也可写作：已占用、在用床位）"]
 
 
 def test_every_bad_line_is_named_and_nothing_is_written(writable, tmp_path, capsys):
@@ -111,7 +113,7 @@ def test_every_bad_line_is_named_and_nothing_is_written(writable, tmp_path, caps
     printed = capsys.readouterr().err
     for expected in ("line 3: unknown hospital code 'H9999'", "line 4: unknown bed type 'beds'",
                      "line 4: total 'x' is not a whole number", "line 4: occupied '-1' is not a whole number",
-                     "line 5: occupied 9 is more than total 5", f"line 6: repeats line 2 ({first}, icu)",
+                     "line 5: occupied 9 is more than total 5", f"line 6: repeats line 2 ({first}, ICU)",
                      "line 7: unknown hospital code", "7 problem(s); nothing was imported"):
         assert expected in printed
     assert "line 2:" not in printed
@@ -181,8 +183,7 @@ def test_the_import_page_shows_the_problems_or_before_and_after_then_imports(imp
     uploader.set_value(("beds.xlsx", xlsx_bytes([[first, "icu", 70, 71]]), "application/vnd.ms-excel")).run()
     assert not app.exception
     assert app.error and "1" in app.error[0].value
-    problems = app.dataframe[0].value
-    assert problems.iloc[:, 0].tolist() == [2] and problems.iloc[0, 1] == "occupied 71 is more than total 70"
+    assert [text.value for text in app.text] == ["第 2 行：占用床位 71 多于总床位 70"]
     assert not [b for b in app.button if b.key == "import-beds-apply"]
 
     before = facilities.bed_counts(writable, [second]).set_index("bed_type")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 
@@ -24,17 +25,36 @@ def import_app(demo_engines, tmp_path_factory) -> Iterator[ServedApp]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def upload(page: Page, path, answer: str, tab: int = 0) -> None:
+def upload(page: Page, path, answer: str, tab: int = 0, wait_for: str = "[data-testid=stDataFrame]") -> None:
     """Sets the file and waits for the page's answer to it: the table and idle state of the last answer
     are already on the page when a second file goes in, so only the new answer's text says it arrived."""
     page.locator("input[type=file]").nth(tab).set_input_files(str(path))
     page.locator("[data-testid=stAlert]").filter(has_text=answer).first.wait_for(timeout=30_000)
-    page.wait_for_selector("[data-testid=stDataFrame]", timeout=30_000)
+    page.wait_for_selector(wait_for, timeout=30_000)
     page.wait_for_selector(IDLE, timeout=30_000)
 
 
-def grid_text(page: Page) -> str:
-    return " ".join(page.locator("[data-testid=stDataFrame] table").first.all_inner_texts())
+# What the uploader shows in place of Streamlit's own English (ui.widgets.file_uploader's CSS): the text drawn
+# after each of its two texts, and those texts' size (0: not seen).
+UPLOADER_TEXTS = """() => [...document.querySelectorAll(
+    '.st-key-import-beds-file-0 [data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p,'
+    + '.st-key-import-beds-file-0 [data-testid=stFileUploaderDropzoneInstructions] span')]
+  .map(e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content])"""
+
+
+def uploader_texts(page: Page) -> list[str]:
+    """The uploader's button and limit texts as a user sees them (Streamlit's own English hidden)."""
+    shown = page.evaluate(UPLOADER_TEXTS)
+    assert shown and all(size == "0px" for size, _ in shown), shown
+    return [json.loads(content) for _, content in shown]
+
+
+def test_the_uploader_speaks_the_pages_language(import_app: ServedApp, chromium: Browser):
+    page = chromium.new_page(viewport=VIEWPORT)
+    open_page(page, import_app.url("imports", lang="en"), ready=".st-key-import-beds-template button")
+    assert uploader_texts(page) == ["Upload", "20 MB per file • CSV, XLSX"]
+    screenshot(page, "imports-uploader-en")
+    page.close()
 
 
 def test_a_bed_sheet_through_the_browser(import_app: ServedApp, chromium: Browser, tmp_path):
@@ -44,13 +64,13 @@ def test_a_bed_sheet_through_the_browser(import_app: ServedApp, chromium: Browse
     page = chromium.new_page(viewport=VIEWPORT)
     open_page(page, import_app.url("imports"), ready=".st-key-import-beds-template button")
     assert page.locator("[data-testid=stBreadcrumbs], [class*='st-key-crumb-']").count() == 0  # no scope here
+    assert uploader_texts(page) == ["上传", "单个文件不超过 20 MB • CSV, XLSX"]
 
     bad = tmp_path / "床位.csv"
     bad.write_bytes(f"医院编码,床位类型,总床位,占用床位\n{first},icu,10,12\nH9999,icu,5,1\n".encode("gbk"))
-    upload(page, bad, answer="发现 2 处问题")
-    page.wait_for_function("document.querySelector('[data-testid=stDataFrame] table tbody tr')", timeout=15_000)
-    problems = grid_text(page)
-    assert "occupied 12 is more than total 10" in problems and "unknown hospital code 'H9999'" in problems
+    upload(page, bad, answer="发现 2 处问题", wait_for=".st-key-import-beds-problems")
+    problems = page.locator(".st-key-import-beds-problems").inner_text()
+    assert problems.splitlines() == ["第 2 行：占用床位 12 多于总床位 10", "第 3 行：未知医院编码“H9999”"]
     assert page.locator(".st-key-import-beds-apply").count() == 0
     screenshot(page, "imports-problems")
 

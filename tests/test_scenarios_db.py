@@ -160,7 +160,7 @@ def test_bad_overrides_are_refused_and_nothing_is_saved(writable):
         q.save_scenario(writable, " ", "amy", bad, facts=baseline.facts)
     text = "\n".join(caught.value.problems)
     for expected in ("name: give the scenario a name", "unknown assembly point code(s): AP99999",
-                     "greater than or equal to 0", "is outside the city", "Self-intersection"):
+                     "greater than or equal to 0", "is outside the city", "the polygon is not valid (at "):
         assert expected in text
     assert len(caught.value.problems) == 5
     assert q.list_scenarios(writable).equals(before)

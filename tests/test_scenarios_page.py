@@ -102,10 +102,11 @@ def test_a_bad_polygon_is_explained_and_changes_nothing(page_on, writable):
     app = page_on(scope=DISTRICT)
     before = q.list_scenarios(writable)
     app = _type_zone(app, "121.50, 29.80\n121.60, 29.90\n121.60, 29.80\n121.50, 29.90")
-    assert any("Self-intersection" in e.value for e in app.error), [e.value for e in app.error]
+    # in the page's language (the English 'Self-intersection' of issue 12 item 17 no more), as plain text
+    assert any("该面无效" in e.value for e in app.text), [e.value for e in (*app.error, *app.text)]
     assert _tiles(app)["风险区需转移人数"] == "0"
     next(b for b in app.button if b.label == "保存方案").click().run()
-    assert any("name: give the scenario a name" in e.value for e in app.error)
+    assert any("名称：请为方案起一个" in e.value for e in app.text), [e.value for e in app.text]
     assert q.list_scenarios(writable).equals(before)
 
 

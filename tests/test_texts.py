@@ -21,7 +21,8 @@ from formats import MISSING, fmt_int, fmt_num, fmt_pct
 from settings import PROJECT_ROOT
 
 COMPILE = ".venv/bin/pybabel compile -d locale -D cityops"
-LOOKUPS = {"texts": {"text", "term"}, "ui.i18n": {"t", "term"}}  # module -> functions taking a key first
+# module -> functions (and the message class) taking a key first
+LOOKUPS = {"texts": {"text", "term"}, "ui.i18n": {"t", "term"}, "errors": {"Message"}}
 SKIPPED_DIRS = {".venv", "tests", "data", "tmp", "test-artifacts", "locale"}
 
 
@@ -132,6 +133,13 @@ def test_the_keys_the_code_builds_exist():
     built += [f"map_title.{level}" for level in vocab.LEVELS]
     built += [f"import_{kind.key}{part}" for kind in KINDS for part in ("", "_help", "_source")]
     built += [f"scn_change_{change}" for change in ("lost", "gained", "new", "field_hospital")]
+    # messages whose key is made from a name: sheet cells, scenario fields and checks, filters, URL parameters
+    from imports import beds, stock
+    from scenario_model import FIELD_NAMES, PYDANTIC_PROBLEMS
+    built += [c.wrong for c in (*beds.COLUMNS, *stock.COLUMNS, stock.MIN_LEVEL)]
+    built += [f"scn_field.{name}" for name in FIELD_NAMES] + [key for key, _ in PYDANTIC_PROBLEMS.values()]
+    built += [f"filter.unknown_{kind}" for kind in ("category", "source", "status")]
+    built += [f"url.bad_{name}" for name in ("category", "source", "status", "layers")]
     keys = set(_messages("zh"))
     assert [key for key in built if key not in keys] == []
 

@@ -40,9 +40,9 @@ def test_the_import_names_a_fraction_of_a_counted_unit_on_its_line(demo_engines)
     rows = [(*counted, "342.1", "5"), (*other, "342", "5.5"), (*measured, "12.5", "3.5")]
     body = "仓库编码,物资名称,数量,储备下限\n" + "\n".join(",".join(r) for r in rows) + "\n"
     sheet = check_stock_sheet(read_table(body.encode(), "stock.csv"), units)
-    by_line = {p.line: p.text for p in sheet.problems}
+    by_line = {p.line: str(p.message) for p in sheet.problems}
     assert by_line == {2: f"quantity 342.1 of {counted[1]} is not a whole number of {units[counted]}",
-                       3: f"min_level 5.5 of {other[1]} is not a whole number of {units[other]}"}
+                       3: f"minimum 5.5 of {other[1]} is not a whole number of {units[other]}"}
 
 
 def test_a_quantity_prints_whole_for_counted_units_and_with_a_decimal_otherwise():

@@ -9,11 +9,11 @@ from contextvars import ContextVar
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from errors import CityOpsError, DatabaseUnavailable, UnknownArea
+from errors import CityOpsError, UnknownArea
 from settings import get_settings
 from texts import LANGUAGES
 from ui import data
-from ui.i18n import in_language, t
+from ui.i18n import in_language, say, t
 from ui.router import WALL, PageSpec, run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
 
@@ -22,13 +22,12 @@ log = logging.getLogger("cityops.ui")
 _FRAMED_VIEW: ContextVar[ViewState | None] = ContextVar("framed_view", default=None)
 
 
-def _resolved_state() -> ViewState:
+def _resolved_state(state: ViewState) -> ViewState:
     """The URL's view with an unknown scope replaced by the city (and the problem noted)."""
-    state = view_state()
     try:
         data.scope(state.scope)
     except UnknownArea as exc:
-        url_problems().append(str(exc))
+        url_problems().append(exc.message)
         state = set_view(state, scope=get_settings().city_code)
     return state
 
@@ -116,7 +115,7 @@ def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mappin
         _sidebar(state)
     st.title(t(spec.key))
     if url_problems():
-        st.warning(t("bad_url") + "; ".join(url_problems()))
+        st.warning(t("bad_url") + t("problem_separator").join(say(p) for p in url_problems()))
     if spec.scoped:
         breadcrumbs(state)
     token = _FRAMED_VIEW.set(state)
@@ -129,15 +128,12 @@ def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mappin
 def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
     """Draw the frame and the page inside it, in the view's language; a domain error becomes a message,
     never a traceback."""
-    title_key = spec.key
-    try:
-        state = _resolved_state()
-        with in_language(state.lang):
-            _framed(state, page, spec, links)
-    except DatabaseUnavailable as exc:
-        st.error(f"{exc}")
-    except CityOpsError as exc:
-        st.error(str(exc))
-    except Exception:  # last line of defence: log for operators, a calm message for users
-        log.exception("page %s failed", title_key)
-        st.error("页面暂时无法显示，请稍后刷新。The page could not be shown; please refresh shortly.")
+    state = view_state()  # the URL alone: its language holds even when the database is down
+    with in_language(state.lang):
+        try:
+            _framed(_resolved_state(state), page, spec, links)
+        except CityOpsError as exc:  # the database down, an unknown area, ...
+            st.error(say(exc.message))
+        except Exception:  # last line of defence: log for operators, a calm message for users
+            log.exception("page %s failed", spec.key)
+            st.error(t("page_failed"))

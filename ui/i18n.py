@@ -11,6 +11,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import texts
+from errors import Text, render
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,6 +64,11 @@ def current_language() -> str:
 def t(key: str, **values: object) -> str:
     """The text of a key in the view's language (the key itself if unknown)."""
     return texts.text(key, current_language(), **values)
+
+
+def say(message: Text) -> str:
+    """A message (an error's, a check's problem) in the view's language."""
+    return render(message, current_language())
 
 
 def term(vocabulary: str, code: str) -> str:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from clock import now_utc, to_local
-from errors import DatabaseUnavailable, InvalidInput, UnknownArea
+from errors import DatabaseUnavailable, InvalidInput, Message, UnknownArea
 from ui.i18n import t
 
 T = TypeVar("T")
@@ -58,7 +58,7 @@ def _kept_value(kept: Shelf, shelf: str, key: str, any_key: bool, exc: Exception
     if value is None and any_key:
         value = max(kept.kept.values(), key=lambda pair: pair[1], default=None)
     if value is None:
-        raise DatabaseUnavailable("数据库暂时无法连接 The database cannot be reached right now.") from exc
+        raise DatabaseUnavailable(Message("db.down_now")) from exc
     return value
 
 

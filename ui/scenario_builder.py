@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from errors import InvalidInput
+from geo.geojson_io import MAX_BYTES as ZONE_MAX_BYTES
 from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
 from scenario_model import Overrides, parse_overrides
-from ui.i18n import t, term
-from ui.widgets import fmt_int, fmt_num, fmt_quantity
+from ui.i18n import say, t, term
+from ui.widgets import file_uploader, fmt_int, fmt_num, fmt_quantity
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
@@ -31,7 +32,9 @@ def replace_draft(overrides: Overrides) -> None:
 
 
 def show_problems(exc: InvalidInput) -> None:
-    st.error(t("scn_problems") + "\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+    # st.text, not markdown: a problem quotes what was typed (names, codes), shown as it is
+    st.error(t("scn_problems"))
+    st.text("\n".join(f"• {say(p)}" for p in exc.messages))
 
 
 def _apply(baseline: Baseline, **changes) -> None:
@@ -170,7 +173,8 @@ def _zone_from(baseline: Baseline, read) -> None:
 
 def _hazard_tab(baseline: Baseline) -> None:
     city = baseline.facts.city
-    upload = st.file_uploader(t("scn_upload"), type=["geojson", "json"], key=f"scn-upload-{version()}")
+    upload = file_uploader(st, t("scn_upload"), types=["geojson", "json"], key=f"scn-upload-{version()}",
+                           max_mb=ZONE_MAX_BYTES // 1_000_000)
     if upload is not None and st.button(t("scn_use_zone"), key="scn-use-upload"):
         _zone_from(baseline, lambda: polygon_from_geojson(upload.getvalue(), city))
     typed = st.text_area(t("scn_typed"), key=f"scn-typed-{version()}", height=110,

@@ -12,19 +12,21 @@ import pandas as pd
 
 from clock import now_utc
 from exports.tables import csv_bytes
+from imports import beds, stock
 from imports.beds import check_bed_sheet
-from imports.sheets import Sheet, source_name
+from imports.sheets import Column, Sheet, source_name
 from imports.stock import check_stock_sheet
-from imports.tables import read_table
+from imports.tables import MAX_BYTES, read_table
 from queries import facilities
 from ui import data
-from ui.i18n import t, term
+from ui.i18n import current_language, say, t, term
+
+MAX_MB = MAX_BYTES // 2**20  # the uploader refuses bigger files before the check would
 
 
 @dataclass(frozen=True)
 class SheetKind:
-    key: str  # widget keys and labels: import_<key>...
-    template_name: str
+    key: str  # widget keys and labels: import_<key>... (the template's file name: import_<key>_file)
     template: Callable[[], pd.DataFrame]  # today's figures in the sheet's own layout
     check: Callable[[pd.DataFrame], Sheet]
     before_and_after: Callable[[Sheet], pd.DataFrame]
@@ -32,10 +34,17 @@ class SheetKind:
     owner: str  # the column naming the facility (hospitals, depots)
 
 
+def _header(column: Column) -> str:
+    """The column's header in the view's language (the check reads either language's)."""
+    return str(column.headers_by_language()[0][current_language()])
+
+
 def _beds_template() -> pd.DataFrame:
     current = facilities.bed_counts(data.get_engine())
-    return pd.DataFrame({"医院编码": current["hospital_code"], "医院名称": current["name"],
-                         "床位类型": current["bed_type"], "总床位": current["total"], "占用床位": current["occupied"]})
+    code, bed_type, total, occupied = (_header(c) for c in beds.COLUMNS)
+    return pd.DataFrame({code: current["hospital_code"], t("name"): current["name"],
+                         bed_type: current["bed_type"].map(lambda c: term("bed_type", c)),
+                         total: current["total"], occupied: current["occupied"]})
 
 
 def _beds_before_and_after(sheet: Sheet) -> pd.DataFrame:
@@ -57,9 +66,10 @@ def _apply_beds(sheet: Sheet, source: str) -> int:
 
 def _stock_template() -> pd.DataFrame:
     current = facilities.stock_lines(data.get_engine())
-    return pd.DataFrame({"仓库编码": current["depot_code"], "仓库名称": current["depot_name"],
-                         "物资名称": current["item"], "数量": current["quantity"], "单位": current["unit"],
-                         "储备下限": current["min_level"]})
+    depot, item, quantity = (_header(c) for c in stock.COLUMNS)
+    return pd.DataFrame({depot: current["depot_code"], t("name"): current["depot_name"], item: current["item"],
+                         quantity: current["quantity"], t("unit"): current["unit"],
+                         _header(stock.MIN_LEVEL): current["min_level"]})
 
 
 def _stock_before_and_after(sheet: Sheet) -> pd.DataFrame:
@@ -84,10 +94,10 @@ def _pair(label: str, before: pd.Series, after: pd.Series) -> dict[str, pd.Serie
 
 
 KINDS = (
-    SheetKind("beds", "医院床位.csv", _beds_template,
+    SheetKind("beds", _beds_template,
               lambda frame: check_bed_sheet(frame, facilities.hospital_codes(data.get_engine())),
               _beds_before_and_after, _apply_beds, "hospital_code"),
-    SheetKind("stock", "物资储备.csv", _stock_template,
+    SheetKind("stock", _stock_template,
               lambda frame: check_stock_sheet(frame, facilities.stock_units(data.get_engine())),
               _stock_before_and_after, _apply_stock, "depot_code"),
 )
@@ -96,6 +106,16 @@ KINDS = (
 def template_csv(kind: SheetKind) -> bytes:
     """Today's figures in the sheet's layout: the data officer edits the numbers and sends it back."""
     return csv_bytes(kind.template())
+
+
+def template_name(kind: SheetKind) -> str:
+    return t(f"import_{kind.key}_file")
+
+
+def problem_lines(sheet: Sheet) -> list[str]:
+    """Each problem of the sheet in the view's language, with its line (or as the whole sheet's)."""
+    return [t("import_problem_whole_sheet", problem=say(p.message)) if p.line is None else
+            t("import_problem_at_line", line=p.line, problem=say(p.message)) for p in sheet.problems]
 
 
 def check(kind: SheetKind, content: bytes, filename: str) -> Sheet:

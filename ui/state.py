@@ -9,6 +9,7 @@ import streamlit as st
 
 from clock import epoch_hour, hour_start, local_day_start_utc, now_utc
 from codes import is_area_code
+from errors import Message, Text
 from queries.incidents import Filters, Window
 from settings import get_settings
 from texts import DEFAULT_LANGUAGE, LANGUAGES
@@ -42,27 +43,27 @@ class ViewState:
         return Filters(self.categories, self.sources, self.statuses)
 
 
-def _codes(raw: str | None, known: tuple[str, ...], name: str, problems: list[str]) -> tuple[str, ...]:
+def _codes(raw: str | None, known: tuple[str, ...], name: str, problems: list[Text]) -> tuple[str, ...]:
     if not raw:
         return ()
     values = tuple(v for v in raw.split(",") if v)
     unknown = [v for v in values if v not in known]
     if unknown:
-        problems.append(f"{name}: {', '.join(unknown)}")
+        problems.append(Message(f"url.bad_{name}", value=", ".join(unknown)))
     return tuple(v for v in values if v in known)
 
 
 def view_state() -> ViewState:
     """The view in the URL; bad parts fall back to defaults and are noted for the page to show."""
-    params, problems = st.query_params, []
+    params, problems = st.query_params, list[Text]()
     city = get_settings().city_code
     scope = params.get("scope", city).strip()
     if not is_area_code(scope):
-        problems.append(f"scope '{scope}'")
+        problems.append(Message("url.bad_scope", value=scope))
         scope = city
     window = params.get("window", "today")
     if window not in WINDOW_HOURS:
-        problems.append(f"window '{window}'")
+        problems.append(Message("url.bad_window", value=window))
         window = "today"
     layers, lang = params.get("layers"), params.get("lang")
     state = ViewState(
@@ -79,7 +80,7 @@ def view_state() -> ViewState:
     return state
 
 
-def url_problems() -> list[str]:
+def url_problems() -> list[Text]:
     """What view_state() could not understand in the URL (shown once by the page frame)."""
     return st.session_state.get(PROBLEMS_KEY, [])
 

@@ -86,3 +86,28 @@ def freshness(frame: pd.DataFrame) -> pd.Series:
     """'Current' or 'Stale' per row from its last_updated (naive UTC)."""
     now = now_utc()
     return frame["last_updated"].map(lambda m: t("stale") if is_stale(m, now) else t("fresh"))
+
+
+# Streamlit draws the uploader's button ("Upload") and its limit line ("20MB per file • CSV, XLSX") in English
+# and has no parameter for either (label and help are the only texts it takes; streamlit/streamlit#13500 asks
+# for one, #10042 was closed unmerged). So CSS puts our texts there, scoped to the one uploader by its key:
+# the English stays in the DOM at font size 0, the view's text is drawn by ::after at Streamlit's own 14 px.
+_UPLOADER_CSS = """
+.st-key-{key} [data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p,
+.st-key-{key} [data-testid=stFileUploaderDropzoneInstructions] span {{font-size: 0}}
+.st-key-{key} [data-testid=stFileUploaderDropzone] button [data-testid=stMarkdownContainer] p::after
+  {{content: {button}; font-size: 14px}}
+.st-key-{key} [data-testid=stFileUploaderDropzoneInstructions] span::after {{content: {limit}; font-size: 14px}}
+"""
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ") + '"'
+
+
+def file_uploader(container, label: str, *, types: list[str], key: str, max_mb: int):
+    """st.file_uploader whose every text is in the view's language; it refuses files over max_mb."""
+    limit = f"{t('uploader_limit', mb=max_mb)} • {', '.join(kind.upper() for kind in types)}"
+    css = _UPLOADER_CSS.format(key=key, button=_css_string(t("uploader_button")), limit=_css_string(limit))
+    container.html(f"<style>{css}</style>")
+    return container.file_uploader(label, type=types, key=key, max_upload_size=max_mb)

@@ -13,6 +13,7 @@ from errors import DatabaseUnavailable, InvalidInput, UnknownArea
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from queries.incidents import NO_FILTERS
 from ui import data
+from ui.i18n import say
 from ui.live import last_good
 from ui.state import ViewState
 
@@ -70,7 +71,7 @@ def figures_or_last_good(code: str, window_key: str) -> tuple[Figures | None, da
         figures, stale_since = last_good(f"{code}-{window_key}", lambda: load_figures(code, window_key),
                                          shelf=SHELF, errors=(Exception,), any_key=True)
     except (UnknownArea, InvalidInput) as exc:
-        return None, None, str(exc)
+        return None, None, say(exc.message)  # drawn in the wall's language (its page set it)
     except DatabaseUnavailable:  # nothing kept yet: the waiting panel says so
         return None, None, None
     return figures, stale_since, None
