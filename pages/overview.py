@@ -8,11 +8,11 @@ from clock import recent_since
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from settings import get_settings
 from ui import data
-from ui.frame import current_view
+from ui.frame import current_view, link_to
 from ui.i18n import in_view_language, t
 from ui.live import freshness_badge, last_good
 from ui.map import scope_map
-from ui.state import ViewState, replace_window, url_params
+from ui.state import ViewState, replace_window
 from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row
 
 
@@ -46,8 +46,7 @@ def _kpis(state: ViewState, figures: dict) -> None:
         ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
     ])
     if totals["overdue"]:  # the items behind the figure are listed on the Incidents page
-        st.page_link("pages/incidents.py", label=t("view_overdue", count=fmt_int(totals["overdue"])),
-                     query_params=url_params(state), icon=":material/schedule:")
+        link_to("incidents", t("view_overdue", count=fmt_int(totals["overdue"])), icon=":material/schedule:")
     kpi_row([
         ("beds_available", fmt_int(beds["beds_available"]), None),
         ("bed_occupancy", fmt_pct(beds["occupancy"]), None),

@@ -120,8 +120,8 @@ def sheet_messages() -> list[Text]:
     beds = _frame([["H0001", "icu", "10", "12"], ["H9999", "icu", "5", "1"], ["H0001", "beds", "x", "x"],
                    ["", "icu", "1", "1"], ["H0002", "general", "5", "1"], ["H0002", "general", "5", "1"]], BED_HEADER)
     stock = _frame([["D01", "stalls", "x", "x"], ["D9999", "stalls", "1", "1"], ["D01", "nope", "1", "1"],
-                    ["", "", "1", "1"], ["D01", "tents", "1.5", "0.5"]], STOCK_HEADER)
-    held = {("D01", "stalls"): "吨", ("D01", "tents"): "顶"}
+                    ["", "", "1", "1"]], STOCK_HEADER)
+    held = {("D01", "stalls"): "吨"}  # the unit of each line the depot holds
     return [
         *_sheet_problems(check_bed_sheet(beds, {"H0001", "H0002"})),
         *_sheet_problems(check_bed_sheet(_frame([["H0001"]], ["医院编码"]), {"H0001"})),

@@ -14,12 +14,15 @@ from settings import get_settings
 from texts import LANGUAGES
 from ui import data
 from ui.i18n import in_language, say, t
-from ui.router import WALL, PageSpec, run_inside_app_router
+from ui.router import WALL, PageSpec, page_spec, run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
 
 log = logging.getLogger("cityops.ui")
 # The frame's view while a page draws: set and reset around page.run() in the script thread of the run.
 _FRAMED_VIEW: ContextVar[ViewState | None] = ContextVar("framed_view", default=None)
+# The app's pages while one draws, so that a page links to another by its key (a file path would be resolved
+# against whichever script runs the app: app.py, or a test's harness).
+_FRAMED_LINKS: ContextVar[Mapping[PageSpec, StreamlitPage]] = ContextVar("framed_links")
 
 
 def _resolved_state(state: ViewState) -> ViewState:
@@ -118,11 +121,18 @@ def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mappin
         st.warning(t("bad_url") + t("problem_separator").join(say(p) for p in url_problems()))
     if spec.scoped:
         breadcrumbs(state)
-    token = _FRAMED_VIEW.set(state)
+    token, links_token = _FRAMED_VIEW.set(state), _FRAMED_LINKS.set(links)
     try:
         page.run()
     finally:
         _FRAMED_VIEW.reset(token)
+        _FRAMED_LINKS.reset(links_token)
+
+
+def link_to(key: str, label: str, *, icon: str | None = None) -> None:
+    """A link from the page being drawn to the page `key`, carrying the view (as the frame's page links do)."""
+    st.page_link(_FRAMED_LINKS.get()[page_spec(key)], label=label, query_params=url_params(current_view()),
+                 icon=icon)
 
 
 def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
