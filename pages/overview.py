@@ -46,7 +46,7 @@ def _kpis(state: ViewState, figures: dict) -> None:
         ("disposal_rate", fmt_pct(totals["disposal_rate"]), None),
     ])
     if totals["overdue"]:  # the items behind the figure are listed on the Incidents page
-        link_to("incidents", t("view_overdue", count=fmt_int(totals["overdue"])), icon=":material/schedule:")
+        link_to("incidents", t("view_overdue", count=fmt_int(totals["overdue"])), state, icon=":material/schedule:")
     kpi_row([
         ("beds_available", fmt_int(beds["beds_available"]), None),
         ("bed_occupancy", fmt_pct(beds["occupancy"]), None),

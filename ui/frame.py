@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from errors import CityOpsError, UnknownArea
-from settings import get_settings
+from settings import PROJECT_ROOT, get_settings
 from texts import LANGUAGES
 from ui import data
 from ui.i18n import in_language, say, t
@@ -20,9 +20,6 @@ from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems
 log = logging.getLogger("cityops.ui")
 # The frame's view while a page draws: set and reset around page.run() in the script thread of the run.
 _FRAMED_VIEW: ContextVar[ViewState | None] = ContextVar("framed_view", default=None)
-# The app's pages while one draws, so that a page links to another by its key (a file path would be resolved
-# against whichever script runs the app: app.py, or a test's harness).
-_FRAMED_LINKS: ContextVar[Mapping[PageSpec, StreamlitPage]] = ContextVar("framed_links")
 
 
 def _resolved_state(state: ViewState) -> ViewState:
@@ -121,18 +118,17 @@ def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mappin
         st.warning(t("bad_url") + t("problem_separator").join(say(p) for p in url_problems()))
     if spec.scoped:
         breadcrumbs(state)
-    token, links_token = _FRAMED_VIEW.set(state), _FRAMED_LINKS.set(links)
+    token = _FRAMED_VIEW.set(state)
     try:
         page.run()
     finally:
         _FRAMED_VIEW.reset(token)
-        _FRAMED_LINKS.reset(links_token)
 
 
-def link_to(key: str, label: str, *, icon: str | None = None) -> None:
-    """A link from the page being drawn to the page `key`, carrying the view (as the frame's page links do)."""
-    st.page_link(_FRAMED_LINKS.get()[page_spec(key)], label=label, query_params=url_params(current_view()),
-                 icon=icon)
+def link_to(key: str, label: str, state: ViewState, *, icon: str | None = None) -> None:
+    """A link to the page `key` carrying the view, also from a fragment's rerun (outside the frame). The page's
+    absolute path: Streamlit resolves a relative one against the running script (app.py, or a test's harness)."""
+    st.page_link(str(PROJECT_ROOT / page_spec(key).path), label=label, query_params=url_params(state), icon=icon)
 
 
 def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
