@@ -10,7 +10,7 @@ from ui import sheet_import
 from ui.frame import current_view
 from ui.i18n import t
 from ui.sheet_import import SheetKind
-from ui.widgets import table
+from ui.widgets import plain, table
 
 
 def _section(kind: SheetKind) -> None:
@@ -30,7 +30,7 @@ def _section(kind: SheetKind) -> None:
     try:
         sheet = sheet_import.check(kind, upload.getvalue(), upload.name)
     except InvalidInput as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     if not sheet.ok:
         st.error(t("import_problems").format(n=len(sheet.problems)))

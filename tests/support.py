@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from markdown_it import MarkdownIt
 from sqlalchemy.engine import Engine, make_url
 
 from clock import now_utc
@@ -136,3 +139,10 @@ def demo_window() -> Window:
     """A window holding every incident of the 2-day demo database (and the hour to come)."""
     end = now_utc()
     return Window(end - timedelta(hours=49), end + timedelta(hours=1))
+
+
+def markdown_text(source: str) -> str:
+    """What a reader sees of a Markdown source (an element's value in AppTest), rendered by an
+    independent CommonMark parser, tags dropped, invisible word joiners removed."""
+    rendered = MarkdownIt("commonmark").render(source)
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).replace("\u2060", "").strip()

@@ -16,6 +16,7 @@ from ui import data
 from ui.i18n import in_language, t
 from ui.router import WALL, PageSpec, run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
+from ui.widgets import plain
 
 log = logging.getLogger("cityops.ui")
 # The frame's view while a page draws: set and reset around page.run() in the script thread of the run.
@@ -39,7 +40,7 @@ def breadcrumbs(state: ViewState) -> None:
     columns = st.columns([1] * len(path) + [max(1, 8 - len(path))], gap="small")
     for column, (code, name) in zip(columns, path[["code", "name"]].itertuples(index=False), strict=False):
         current = code == state.scope
-        if column.button(name, key=f"crumb-{code}", disabled=current, width="stretch",
+        if column.button(plain(name), key=f"crumb-{code}", disabled=current, width="stretch",
                          icon=":material/location_on:" if current else ":material/chevron_right:",
                          type="primary" if current else "secondary"):
             set_view(state, scope=code)
@@ -116,7 +117,7 @@ def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mappin
         _sidebar(state)
     st.title(t(spec.key))
     if url_problems():
-        st.warning(t("bad_url") + "; ".join(url_problems()))
+        st.warning(t("bad_url") + "; ".join(plain(problem) for problem in url_problems()))
     if spec.scoped:
         breadcrumbs(state)
     token = _FRAMED_VIEW.set(state)
@@ -135,9 +136,9 @@ def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, St
         with in_language(state.lang):
             _framed(state, page, spec, links)
     except DatabaseUnavailable as exc:
-        st.error(f"{exc}")
+        st.error(plain(exc))
     except CityOpsError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     except Exception:  # last line of defence: log for operators, a calm message for users
         log.exception("page %s failed", title_key)
         st.error("页面暂时无法显示，请稍后刷新。The page could not be shown; please refresh shortly.")

@@ -9,7 +9,7 @@ from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
 from scenario_model import Overrides, parse_overrides
 from ui.i18n import t, term
-from ui.widgets import fmt_int, fmt_num
+from ui.widgets import fmt_int, fmt_num, plain
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
@@ -31,7 +31,7 @@ def replace_draft(overrides: Overrides) -> None:
 
 
 def show_problems(exc: InvalidInput) -> None:
-    st.error(t("scn_problems") + "\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+    st.error(t("scn_problems") + "\n\n" + "\n".join(f"- {plain(p)}" for p in exc.problems))
 
 
 def _apply(baseline: Baseline, **changes) -> None:
@@ -257,7 +257,7 @@ def overrides_list(baseline: Baseline) -> None:
         return
     for n, (field, key, text) in enumerate(items):
         left, right = st.columns([6, 1], vertical_alignment="center")
-        left.write(text)
+        left.write(plain(text))
         if right.button("✕", key=f"scn-rm-{n}-{version()}", help=t("scn_remove")):
             _apply(baseline, **_without(current, field, key))
     if st.button(t("scn_clear"), key="scn-clear", icon=":material/restart_alt:"):

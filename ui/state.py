@@ -18,6 +18,7 @@ WINDOW_HOURS = {"today": None, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 LAYERS = ("grids", "assembly", "depots", "hospitals", "recent")
 DEFAULT_LAYERS = ("assembly", "hospitals")
 PROBLEMS_KEY = "_view_problems"
+SHOWN_VALUE_CHARS = 60  # a URL value named in a message is cut here: 5,000 characters help nobody
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,19 @@ class ViewState:
         return Filters(self.categories, self.sources, self.statuses)
 
 
+def quoted(value: str) -> str:
+    """A URL value as a message names it: in quotes, cut to SHOWN_VALUE_CHARS."""
+    cut = value if len(value) <= SHOWN_VALUE_CHARS else value[:SHOWN_VALUE_CHARS] + "…"
+    return f"'{cut}'"
+
+
 def _codes(raw: str | None, known: tuple[str, ...], name: str, problems: list[str]) -> tuple[str, ...]:
     if not raw:
         return ()
     values = tuple(v for v in raw.split(",") if v)
     unknown = [v for v in values if v not in known]
     if unknown:
-        problems.append(f"{name}: {', '.join(unknown)}")
+        problems.append(f"{name}: {', '.join(map(quoted, unknown))}")
     return tuple(v for v in values if v in known)
 
 
@@ -58,11 +65,11 @@ def view_state() -> ViewState:
     city = get_settings().city_code
     scope = params.get("scope", city).strip()
     if not is_area_code(scope):
-        problems.append(f"scope '{scope}'")
+        problems.append(f"scope {quoted(scope)}")
         scope = city
     window = params.get("window", "today")
     if window not in WINDOW_HOURS:
-        problems.append(f"window '{window}'")
+        problems.append(f"window {quoted(window)}")
         window = "today"
     layers = params.get("layers")
     state = ViewState(
