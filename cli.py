@@ -36,7 +36,7 @@ def seed_command(args: argparse.Namespace) -> int:
     from queries.engine import make_engine
 
     started = time.perf_counter()
-    engine = make_engine(args.database_url)
+    engine = make_engine(args.database_url, create=True)
     with tqdm(total=len(SEED_STEPS), desc="demo city", unit="step") as bar:
 
         def progress(step: str) -> None:
@@ -56,7 +56,7 @@ def upgrade_command(args: argparse.Namespace) -> int:
     from queries.upgrade import head_revision, upgrade
     from settings import get_settings
 
-    engine = make_engine(args.database_url)
+    engine = make_engine(args.database_url, create=True)
     where = engine.url.render_as_string(hide_password=True)
     started = time.perf_counter()
     done = upgrade(engine, get_settings().city_code)
@@ -74,7 +74,7 @@ def revision_command(args: argparse.Namespace) -> int:
     from settings import get_settings
 
     with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(args.database_url or f"sqlite:///{Path(scratch) / 'head.sqlite'}")
+        engine = make_engine(args.database_url or f"sqlite:///{Path(scratch) / 'head.sqlite'}", create=True)
         if not args.database_url:
             upgrade(engine, get_settings().city_code)
         path = write_revision(engine, args.message)

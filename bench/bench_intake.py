@@ -126,7 +126,7 @@ def _one_run(service: ServiceProcess, engine, run: int, args) -> dict:
 
 def run_backend(backend: str, url: str, args) -> dict:
     """`args.runs` runs of `args.events` reports each against one service; the best run is reported."""
-    engine = make_engine(url)
+    engine = make_engine(url, create=True)
     build_demo(engine, days=1, seed=7)
     warm_bodies, warm_keys = _reports(engine, 300, "warm", seed=99)
     with ServiceProcess(url, log_path=Path(tempfile.gettempdir()) / f"bench-intake-{backend}.log") as service:

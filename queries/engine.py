@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib
 import sqlite3
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
+from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from errors import DatabaseUnavailable, SpatialiteMissing
@@ -67,9 +70,31 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
 
 
+def sqlite_file(url: str | sa.URL) -> Path | None:
+    """The file of a SpatiaLite URL (None for PostGIS or an in-memory database)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _open_existing_only(dialect: sa.Dialect, record: ConnectionPoolEntry, cargs: list[Any],
+                        cparams: dict[str, Any]) -> None:
+    """Open the SQLite file read-write only (SQLite's URI mode=rw): a missing file is an error, never
+    a new empty database, so a mistyped path or a deleted file cannot turn into an empty city.
+    Changes the driver's arguments only: engine.url stays the URL it was given."""
+    filename = cargs[0] if cargs else cparams.pop("database")
+    if filename.startswith("file:") or filename in ("", ":memory:"):
+        return
+    cargs[:] = [f"file:{quote(str(Path(filename).resolve()))}?mode=rw"]
+    cparams["uri"] = True
+
+
 @lru_cache(maxsize=8)
-def make_engine(url: str | None = None) -> Engine:
-    """The engine for a URL (default: settings.database_url), one per process and URL."""
+def make_engine(url: str | None = None, *, create: bool = False) -> Engine:
+    """The engine for a URL (default: settings.database_url), one per process and URL. Only the
+    commands that build a database (cli.py seed, upgrade, revision; test fixtures) pass create=True:
+    every reader opens an existing SQLite file or fails (see check_reachable)."""
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
         engine = sa.create_engine(
@@ -80,12 +105,25 @@ def make_engine(url: str | None = None) -> Engine:
         )
         event.listen(engine, "connect", _prepare_sqlite_connection)
         event.listen(engine, "begin", _sqlite_begin)
+        if not create:
+            event.listen(engine, "do_connect", _open_existing_only)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def _missing_file(engine: Engine) -> str | None:
+    """What to say when the engine's SQLite file does not exist (None when it does, or for PostGIS)."""
+    path = sqlite_file(engine.url)
+    if path is None or path.exists():
+        return None
+    return f"There is no database at {path}: build it with `python cli.py seed --days 30 --seed 7`."
+
+
 def check_reachable(engine: Engine) -> None:
     """Raise DatabaseUnavailable with a hint when the database is down or not built."""
+    missing = _missing_file(engine)
+    if missing:
+        raise DatabaseUnavailable(missing)
     try:
         with engine.connect() as conn:
             has_area = sa.inspect(conn).has_table("area")

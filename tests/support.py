@@ -72,7 +72,7 @@ def new_database(backend: str, tmp_dir: Path) -> str:
 
 def demo_engine(backend: str, tmp_dir: Path, days: float = DEMO_DAYS, seed: int = 7) -> Engine:
     """A new database on the backend holding the demo city with `days` of incidents (built: slow)."""
-    engine = make_engine(new_database(backend, tmp_dir))
+    engine = make_engine(new_database(backend, tmp_dir), create=True)
     build_demo(engine, days=days, seed=seed)
     return engine
 

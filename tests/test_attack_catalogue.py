@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -207,3 +208,44 @@ def test_open311_reads_never_return_a_phone_or_id_number_typed_into_a_descriptio
         assert "树枝折断" in answer["description"]  # the words stay
         for run in ("*" * 7, "*" * 12):
             assert run in text
+
+
+@pytest.fixture
+def missing_database(tmp_path, monkeypatch) -> Iterator[Path]:
+    """DATABASE_URL names a SpatiaLite file that does not exist (caches and settings reset around it)."""
+    import streamlit as st
+
+    from settings import get_settings
+
+    path = tmp_path / "missing.sqlite"  # the folder exists; the file does not
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    for clear in (get_settings.cache_clear, st.cache_data.clear, st.cache_resource.clear):
+        clear()
+    yield path
+    for clear in (get_settings.cache_clear, st.cache_data.clear, st.cache_resource.clear):
+        clear()
+
+
+def test_the_intake_refuses_a_missing_database_file_and_creates_none(missing_database, tmp_path):
+    from intake.process import ServiceProcess
+
+    log = tmp_path / "service.log"
+    with pytest.raises(RuntimeError, match="exited"):
+        ServiceProcess(f"sqlite:///{missing_database}", log_path=log).start(timeout=60)
+    assert not missing_database.exists()
+    assert not list(missing_database.parent.glob("missing.sqlite*"))  # no -wal/-shm either
+    text = log.read_text(errors="replace")
+    assert "cli.py seed" in text and str(missing_database) in text, text[-2000:]
+    assert "Traceback" not in text
+
+
+@pytest.mark.parametrize("page", ["overview", "incidents", "imports"])
+def test_a_page_over_a_missing_database_file_says_so_and_creates_none(missing_database, page):
+    from tests.apps import page_app
+    from tests.support import markdown_text
+
+    app = page_app(page, scope="330212").run()
+    assert not app.exception, [e.value for e in app.exception]
+    messages = [markdown_text(e.value) for e in app.error]
+    assert len(messages) == 1 and "cli.py seed" in messages[0], messages
+    assert not missing_database.exists()

@@ -494,7 +494,7 @@ def _replay_writes(conn, rows: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("batched", [False, True], ids=["per-write", "batched"])
 def test_rebuild_reproduces_the_maintained_rollups(backend, tmp_path, batched):
-    engine = make_engine(new_database(backend, tmp_path))
+    engine = make_engine(new_database(backend, tmp_path), create=True)
     create_schema(engine)
     areas_ = build_areas(7)
     end = datetime(2026, 3, 1, 12, 30)
@@ -548,7 +548,7 @@ def test_seeding_again_replaces_the_demo_city(writable):
 
 
 def test_batched_counts_write_nothing_when_the_block_fails(backend, tmp_path):
-    engine = make_engine(new_database(backend, tmp_path))
+    engine = make_engine(new_database(backend, tmp_path), create=True)
     create_schema(engine)
     record = {"category": "environment", "source": "hotline", "report_hour": 493_000, "grid_code": "G",
               "community_code": "C", "street_code": "S", "district_code": "D"}
@@ -565,7 +565,7 @@ def test_batched_counts_write_nothing_when_the_block_fails(backend, tmp_path):
 
 
 def test_one_upgrade_brings_an_older_database_up_to_date(backend, tmp_path):
-    engine = make_engine(new_database(backend, tmp_path))
+    engine = make_engine(new_database(backend, tmp_path), create=True)
     upgrade.baseline_metadata().create_all(engine)  # what the code before schema revisions built
     areas_ = build_areas(7)
     end = datetime(2026, 3, 1, 12, 30)
