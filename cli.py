@@ -67,6 +67,17 @@ def upgrade_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def ready_command(args: argparse.Namespace) -> int:
+    """Readiness of the app's side for an exec probe: exit 0 when the database answers (a catalogue
+    look-up), 2 with the reason when not. Streamlit's /_stcore/health only says the server runs."""
+    from queries.engine import check_reachable, database_identity, make_engine
+
+    engine = make_engine(args.database_url)
+    check_reachable(engine)  # DatabaseUnavailable -> "error: ..." and exit 2 (main)
+    print(f"ready: {database_identity(engine)}")
+    return 0
+
+
 def revision_command(args: argparse.Namespace) -> int:
     """Autogenerate the next schema revision against a database at head (a scratch SpatiaLite file by default)."""
     from queries.engine import make_engine
@@ -137,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     upgrade = sub.add_parser("upgrade", help="bring a database built by an earlier version up to date")
     upgrade.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
     upgrade.set_defaults(handler=upgrade_command)
+    ready = sub.add_parser("ready", help="exit 0 when the database answers (readiness probe), 2 when not")
+    ready.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
+    ready.set_defaults(handler=ready_command)
     revision = sub.add_parser("revision", help="write the next schema revision from changes to queries/schema.py")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes, e.g. 'reshape roll-ups'")
     revision.add_argument("--database-url", default=None,

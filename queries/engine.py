@@ -136,3 +136,12 @@ def check_reachable(engine: Engine) -> None:
             "The database has no data yet: build it with `python cli.py seed --days 30 --seed 7`."
         )
 
+
+
+def database_identity(engine: Engine) -> str:
+    """Which database an engine reads, comparable across processes: the SQLite file's real path, or
+    the PostgreSQL URL without its password."""
+    path = sqlite_file(engine.url)
+    if path is not None:
+        return f"sqlite:///{path.resolve()}"
+    return engine.url.render_as_string(hide_password=True)

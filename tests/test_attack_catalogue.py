@@ -249,3 +249,120 @@ def test_a_page_over_a_missing_database_file_says_so_and_creates_none(missing_da
     messages = [markdown_text(e.value) for e in app.error]
     assert len(messages) == 1 and "cli.py seed" in messages[0], messages
     assert not missing_database.exists()
+
+
+def test_readiness_touches_the_database_and_liveness_does_not(demo_templates, tmp_path):
+    """/healthz (liveness: names its pid and database) stays 200 with the database file gone;
+    /readyz (readiness, for a load balancer) answers 503 then, 200 again once it is back."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from intake.process import ServiceProcess
+    from settings import PROJECT_ROOT
+    from tests.support import SMALL_DAYS, discard
+
+    engine = demo_templates.copy("sqlite", tmp_path, days=SMALL_DAYS)
+    path = Path(engine.url.database)
+    url = engine.url.render_as_string(hide_password=False)
+    with ServiceProcess(url, log_path=tmp_path / "service.log") as service:
+        ready = httpx.get(f"{service.url}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        health = httpx.get(f"{service.url}/healthz", timeout=10).json()
+        assert health["pid"] == service.process.pid and health["database"] == f"sqlite:///{path.resolve()}"
+        path.rename(path.with_suffix(".away"))
+        try:
+            assert httpx.get(f"{service.url}/healthz", timeout=10).status_code == 200
+            down = httpx.get(f"{service.url}/readyz", timeout=10)
+            assert down.status_code == 503 and down.json()[0]["code"] == 503, down.text
+        finally:
+            path.with_suffix(".away").rename(path)
+        assert httpx.get(f"{service.url}/readyz", timeout=10).status_code == 200
+    probe = [sys.executable, "cli.py", "ready", "--database-url"]
+    up = subprocess.run([*probe, url], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    assert up.returncode == 0 and str(path.resolve()) in up.stdout, up.stderr
+    discard(engine)
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    gone = subprocess.run([*probe, url], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    assert gone.returncode == 2 and "no database" in gone.stderr, gone.stderr
+
+
+def _run_app_until_serving(env: dict[str, str], log: Path):
+    """scripts/run-app in its own process group, its stderr in `log`, until it says where it serves."""
+    import subprocess
+    import time
+
+    from settings import PROJECT_ROOT
+
+    out = open(log, "wb")  # noqa: SIM115 - closed by the caller's kill
+    process = subprocess.Popen([str(PROJECT_ROOT / "scripts" / "run-app")], cwd=PROJECT_ROOT, env=env, stdout=out,  # noqa: S603
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "run-app: serving" not in log.read_text(errors="replace"):
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        time.sleep(0.5)
+    return process, out
+
+
+def _stop_group(process) -> None:
+    import os
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(30)
+
+
+def test_run_app_does_not_report_another_intake_as_its_own_and_binds_loopback(demo_templates, tmp_path):
+    """A foreign intake (another database) already on the port: run-app must say so, not "intake service
+    on"; with a free port it names its own pid. Streamlit answers on 127.0.0.1 only."""
+    import os
+    import socket
+    import time
+
+    import httpx
+
+    from intake.process import ServiceProcess, free_port
+
+    for folder in ("ours", "theirs"):
+        (tmp_path / folder).mkdir()
+    ours = demo_templates.copy("sqlite", tmp_path / "ours", days=1)
+    theirs = demo_templates.copy("sqlite", tmp_path / "theirs", days=1)
+    env = {**os.environ, "DATABASE_URL": ours.url.render_as_string(hide_password=False), "CITYOPS_SIMULATOR": "0"}
+    with ServiceProcess(theirs.url.render_as_string(hide_password=False), log_path=tmp_path / "theirs.log") as other:
+        app_port = free_port()
+        process, out = _run_app_until_serving(env | {"CITYOPS_INTAKE_PORT": str(other.port),
+                                                     "CITYOPS_APP_PORT": str(app_port)}, tmp_path / "run1.log")
+        try:
+            text = (tmp_path / "run1.log").read_text(errors="replace")
+            assert f"port {other.port} is taken by another intake" in text, text[-3000:]
+            assert "run-app: intake service on" not in text
+            for _ in range(120):  # Streamlit's own health, on loopback
+                try:
+                    if httpx.get(f"http://127.0.0.1:{app_port}/_stcore/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            else:
+                pytest.fail("Streamlit did not answer on 127.0.0.1")
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as route:  # no packet is sent
+                route.connect(("192.0.2.1", 9))
+                own_address = route.getsockname()[0]  # the machine's address on its network
+            if not own_address.startswith("127."):
+                with socket.socket() as probe, pytest.raises(OSError):
+                    probe.settimeout(2)
+                    probe.connect((own_address, app_port))
+        finally:
+            _stop_group(process)
+            out.close()
+    intake_port = free_port()
+    process, out = _run_app_until_serving(env | {"CITYOPS_INTAKE_PORT": str(intake_port),
+                                                 "CITYOPS_APP_PORT": str(free_port())}, tmp_path / "run2.log")
+    try:
+        text = (tmp_path / "run2.log").read_text(errors="replace")
+        health = httpx.get(f"http://127.0.0.1:{intake_port}/healthz", timeout=5).json()
+        assert f"intake service on http://127.0.0.1:{intake_port} (pid {health['pid']})" in text, text[-3000:]
+    finally:
+        _stop_group(process)
+        out.close()
