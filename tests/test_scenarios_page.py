@@ -17,7 +17,7 @@ from queries.facilities import assembly_points_in_scope
 from scenario_model import Overrides
 from settings import get_settings
 from tests.apps import page_app
-from tests.support import SMALL_DAYS, discard
+from tests.support import SMALL_DAYS, discard, markdown_text
 
 DISTRICT = "330212"
 
@@ -102,10 +102,10 @@ def test_a_bad_polygon_is_explained_and_changes_nothing(page_on, writable):
     app = page_on(scope=DISTRICT)
     before = q.list_scenarios(writable)
     app = _type_zone(app, "121.50, 29.80\n121.60, 29.90\n121.60, 29.80\n121.50, 29.90")
-    assert any("Self-intersection" in e.value for e in app.error), [e.value for e in app.error]
+    assert any("Self-intersection" in markdown_text(e.value) for e in app.error), [e.value for e in app.error]
     assert _tiles(app)["风险区需转移人数"] == "0"
     next(b for b in app.button if b.label == "保存方案").click().run()
-    assert any("name: give the scenario a name" in e.value for e in app.error)
+    assert any("name: give the scenario a name" in markdown_text(e.value) for e in app.error)
     assert q.list_scenarios(writable).equals(before)
 
 
