@@ -36,7 +36,7 @@ def seed_command(args: argparse.Namespace) -> int:
     from queries.engine import make_engine
 
     started = time.perf_counter()
-    engine = make_engine(args.database_url)
+    engine = make_engine(args.database_url, create=True)
     with tqdm(total=len(SEED_STEPS), desc="demo city", unit="step") as bar:
 
         def progress(step: str) -> None:
@@ -56,7 +56,7 @@ def upgrade_command(args: argparse.Namespace) -> int:
     from queries.upgrade import head_revision, upgrade
     from settings import get_settings
 
-    engine = make_engine(args.database_url)
+    engine = make_engine(args.database_url, create=True)
     where = engine.url.render_as_string(hide_password=True)
     started = time.perf_counter()
     done = upgrade(engine, get_settings().city_code)
@@ -67,6 +67,17 @@ def upgrade_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def ready_command(args: argparse.Namespace) -> int:
+    """Readiness of the app's side for an exec probe: exit 0 when the database answers (a catalogue
+    look-up), 2 with the reason when not. Streamlit's /_stcore/health only says the server runs."""
+    from queries.engine import check_reachable, database_identity, make_engine
+
+    engine = make_engine(args.database_url)
+    check_reachable(engine)  # DatabaseUnavailable -> "error: ..." and exit 2 (main)
+    print(f"ready: {database_identity(engine)}")
+    return 0
+
+
 def revision_command(args: argparse.Namespace) -> int:
     """Autogenerate the next schema revision against a database at head (a scratch SpatiaLite file by default)."""
     from queries.engine import make_engine
@@ -74,7 +85,7 @@ def revision_command(args: argparse.Namespace) -> int:
     from settings import get_settings
 
     with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(args.database_url or f"sqlite:///{Path(scratch) / 'head.sqlite'}")
+        engine = make_engine(args.database_url or f"sqlite:///{Path(scratch) / 'head.sqlite'}", create=True)
         if not args.database_url:
             upgrade(engine, get_settings().city_code)
         path = write_revision(engine, args.message)
@@ -137,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     upgrade = sub.add_parser("upgrade", help="bring a database built by an earlier version up to date")
     upgrade.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
     upgrade.set_defaults(handler=upgrade_command)
+    ready = sub.add_parser("ready", help="exit 0 when the database answers (readiness probe), 2 when not")
+    ready.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
+    ready.set_defaults(handler=ready_command)
     revision = sub.add_parser("revision", help="write the next schema revision from changes to queries/schema.py")
     revision.add_argument("-m", "--message", required=True, help="what the revision changes, e.g. 'reshape roll-ups'")
     revision.add_argument("--database-url", default=None,

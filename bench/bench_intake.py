@@ -129,7 +129,7 @@ def _one_run(service: ServiceProcess, engine, key_prefix: str, run: int, args) -
 
 def run_backend(backend: str, url: str, args) -> list[dict]:
     """Per writer mode: `args.runs` runs of `args.events` reports each against one service; medians reported."""
-    engine = make_engine(url)
+    engine = make_engine(url, create=True)
     build_demo(engine, days=1, seed=7)
     return [_run_mode(backend, url, engine, mode, args) for mode in args.synchronous]
 

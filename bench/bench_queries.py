@@ -420,7 +420,7 @@ def open_backend(name: str, args, pg_url: str | None) -> BackendRun:
         url = sqlite_url(args.days)
         if not args.reuse:
             remove_sqlite(url)
-        return BackendRun(name, make_engine(url))
+        return BackendRun(name, make_engine(url, create=True))  # built here when missing
     assert pg_url, f"postgis needs {POSTGRES_ENV} or --start-postgis"  # main() drops postgis otherwise
     engine = make_engine(postgres_database(pg_url, args.days, fresh=not args.reuse))
     return BackendRun(name, engine)

@@ -46,7 +46,7 @@ def drop_database(url: sa.URL) -> None:
 def build_once(backend: str, days: float, seed: int) -> dict[str, float]:
     """Seconds per build step (named as cli.py's progress bar names them) and in total."""
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(new_database(backend, Path(folder)))
+        engine = make_engine(new_database(backend, Path(folder)), create=True)
         marks: list[tuple[str, float]] = []
         started = time.perf_counter()
         build_demo(engine, days=days, seed=seed, progress=lambda step: marks.append((step, time.perf_counter())))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from clock import to_local
+from privacy import mask_numbers_in_text
 from queries.intake import Created
 from texts import term
 from vocab import CATEGORIES, CATEGORY_GROUPS, OPEN_STATUSES
@@ -30,14 +31,15 @@ def _stamp(moment: datetime) -> str:
 def request_out(row: dict) -> dict:
     """One incident row as an Open311 service request, with the command centre's fields."""
     state = row["status"]
-    notes = f"{term('status', state, 'zh')} ({state})" + (f": {row['note']}" if row.get("note") else "")
+    note = mask_numbers_in_text(row.get("note"))  # free text: a phone number typed into it is masked
+    notes = f"{term('status', state, 'zh')} ({state})" + (f": {note}" if note else "")
     return {
         "service_request_id": str(row["id"]),
         "status": "open" if state in OPEN_STATUSES else "closed",
         "status_notes": notes,
         "service_name": term("category", row["category"], "zh"),
         "service_code": row["category"],
-        "description": row["description"],
+        "description": mask_numbers_in_text(row["description"]),
         "agency_responsible": None,
         "service_notice": None,
         "requested_datetime": _stamp(row["reported_at"]),

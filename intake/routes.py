@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,8 @@ from intake.bodies import body_fields, idempotency_key, incident_draft, parse
 from intake.params import DEFAULT_LIMIT, MAX_LIMIT, as_incident_id, request_query
 from intake.schemas import RequestCreated, Service, ServiceRequestIn, ServiceRequestOut, TransitionIn
 from intake.spec import BASE, CREATED_LINKS, IDEMPOTENCY_PARAMETER, error_answers, json_or_form_body
-from intake.state import Running
+from intake.state import IntakeState, Running
+from queries.engine import check_reachable, database_identity
 from queries.intake import Created, create_incident, service_request, service_requests, transition_incident
 
 router = APIRouter()
@@ -118,9 +120,23 @@ async def transition(request: Request, state: Running, request_id: str) -> JSONR
     return JSONResponse([request_out(row)])
 
 
-@router.get("/healthz", tags=["service"], summary="Liveness, and the writes committed since start")
+def _identity(state: IntakeState) -> dict[str, object]:
+    """Which process answers, over which database: a start script checks it is its own."""
+    return {"pid": os.getpid(), "database": database_identity(state.engine)}
+
+
+# Liveness and readiness apart: a database outage must take the service out of a load balancer
+# (/readyz 503) but not get it restarted (/healthz stays 200): it answers 503 itself and recovers.
+@router.get("/healthz", tags=["service"], summary="Liveness (no database access), writes committed since start")
 def health(state: Running) -> JSONResponse:
-    return JSONResponse({"status": "ok", "batches": state.writer.batches, "writes": state.writer.jobs})
+    return JSONResponse({"status": "ok", "batches": state.writer.batches, "writes": state.writer.jobs}
+                        | _identity(state))
+
+
+@router.get("/readyz", tags=["service"], summary="Readiness: the database answers (one catalogue look-up)")
+def ready(state: Running) -> JSONResponse:
+    check_reachable(state.engine)  # DatabaseUnavailable -> 503 in the Open311 error format
+    return JSONResponse({"status": "ready"} | _identity(state))
 
 
 @router.get("/docs", include_in_schema=False)

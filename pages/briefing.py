@@ -11,7 +11,7 @@ from ui import briefing_data as pack_data
 from ui.frame import current_view
 from ui.i18n import t
 from ui.state import ViewState
-from ui.widgets import table
+from ui.widgets import plain, table
 
 PACK_KEY = "brief.pack"  # the last pack built in this session: (view key, BriefingPack)
 
@@ -24,7 +24,7 @@ def _build(state: ViewState) -> None:
             pack = pack_data.build_pack(view, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         except ExportFailed as exc:
             status.update(label=t("brief_failed"), state="error")
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         status.update(label=t("brief_ready"), state="complete", expanded=False)
     st.session_state[PACK_KEY] = (view, pack)

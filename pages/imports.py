@@ -9,7 +9,7 @@ from ui import sheet_import
 from ui.frame import current_view
 from ui.i18n import say, t
 from ui.sheet_import import SheetKind
-from ui.widgets import file_uploader, table
+from ui.widgets import file_uploader, plain, table
 
 PROBLEMS_HEIGHT = 420  # px: a long list scrolls inside its box
 
@@ -32,7 +32,7 @@ def _section(kind: SheetKind) -> None:
     try:
         sheet = sheet_import.check(kind, upload.getvalue(), upload.name)
     except InvalidInput as exc:
-        st.error(say(exc.message))
+        st.error(plain(say(exc.message)))
         return
     if not sheet.ok:
         st.error(t("import_problems", n=len(sheet.problems)))

@@ -16,8 +16,8 @@ from ui import scenario_builder as builder
 from ui import scenario_results as results
 from ui.frame import current_view
 from ui.i18n import t, term
-from ui.state import ViewState, set_view
-from ui.widgets import ONE_DECIMAL, fmt_int, fmt_num, fmt_pct, legend, table
+from ui.state import ViewState, quoted, set_view
+from ui.widgets import ONE_DECIMAL, fmt_int, fmt_num, fmt_pct, legend, plain, table
 
 LOADED, FLASH, MAP_HEIGHT, MAP_WIDTH = "scn.loaded", "scn.flash", 560, 700
 
@@ -48,7 +48,7 @@ def _sync_with_url(state: ViewState) -> None:
     try:
         builder.replace_draft(results.saved_overrides(wanted))
     except InvalidInput:
-        st.warning(t("scn_missing") + wanted)
+        st.warning(t("scn_missing") + plain(quoted(wanted)))
         set_view(state, scenario=None)
     st.session_state[LOADED] = wanted
 
@@ -62,12 +62,12 @@ def _saved_bar(state: ViewState) -> tuple[str, str]:
                             key="scn-saved", placeholder=t("scn_pick_saved") if names else t("scn_no_saved"))
     if load.button(t("scn_load"), disabled=chosen is None, key="scn-load", width="stretch") and chosen:
         st.session_state[LOADED] = None
-        st.session_state[FLASH] = t("scn_loaded") + chosen
+        st.session_state[FLASH] = t("scn_loaded") + plain(chosen)
         set_view(state, scenario=chosen)
         st.rerun()
     if delete.button(t("scn_delete"), disabled=chosen is None, key="scn-delete", width="stretch") and chosen:
         results.delete_saved(chosen)
-        st.session_state[FLASH] = t("scn_deleted") + chosen
+        st.session_state[FLASH] = t("scn_deleted") + plain(chosen)
         if chosen == current:
             st.session_state[LOADED] = None
             set_view(state, scenario=None)
@@ -171,7 +171,7 @@ def _save_form(state: ViewState, baseline: sc.Baseline) -> None:
     except InvalidInput as exc:
         builder.show_problems(exc)
         return
-    st.session_state[LOADED], st.session_state[FLASH] = name.strip(), t("scn_saved_ok") + name.strip()
+    st.session_state[LOADED], st.session_state[FLASH] = name.strip(), t("scn_saved_ok") + plain(name.strip())
     set_view(state, scenario=name.strip())
     st.rerun()
 

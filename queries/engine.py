@@ -5,18 +5,21 @@ from __future__ import annotations
 import importlib
 import sqlite3
 from functools import lru_cache, partial
+from pathlib import Path
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from geoalchemy2.admin.dialects.sqlite import init_spatialite
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from errors import DatabaseUnavailable, Message, SpatialiteMissing
 from settings import get_settings
 
+SEED_COMMAND = "python cli.py seed --days 30 --seed 7"
 SPATIALITE_INSTALL_HINT = Message("db.no_spatialite", command="sudo apt-get install libsqlite3-mod-spatialite",
                                   setting="CITYOPS_SPATIALITE_LIBRARY_PATH")
 
@@ -76,12 +79,35 @@ def _sqlite_begin(conn: sa.Connection) -> None:
 _SYNCHRONOUS: dict[Synchronous, str] = {"NORMAL": "NORMAL", "FULL": "FULL"}  # never a caller's text in a PRAGMA
 
 
+def sqlite_file(url: str | sa.URL) -> Path | None:
+    """The file of a SpatiaLite URL (None for PostGIS or an in-memory database)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _open_existing_only(dialect: sa.Dialect, record: ConnectionPoolEntry, cargs: list[Any],
+                        cparams: dict[str, Any]) -> None:
+    """Open the SQLite file read-write only (SQLite's URI mode=rw): a missing file is an error, never
+    a new empty database, so a mistyped path or a deleted file cannot turn into an empty city.
+    Changes the driver's arguments only: engine.url stays the URL it was given."""
+    filename = cargs[0] if cargs else cparams.pop("database")
+    if filename.startswith("file:") or filename in ("", ":memory:"):
+        return
+    cargs[:] = [f"file:{quote(str(Path(filename).resolve()))}?mode=rw"]
+    cparams["uri"] = True
+
+
 @lru_cache(maxsize=8)
-def make_engine(url: str | None = None, *, synchronous: Synchronous = "NORMAL") -> Engine:
-    """The engine for a URL (default: settings.database_url), one per process, URL and commit mode.
+def make_engine(url: str | None = None, *, synchronous: Synchronous = "NORMAL", create: bool = False) -> Engine:
+    """The engine for a URL (default: settings.database_url), one per process, URL, commit mode and
+    create flag.
 
     synchronous="FULL" is for the one writer whose answers promise the data is on disk (the intake);
-    it gets an engine (and pool) of its own, so the readers' connections stay NORMAL.
+    it gets an engine (and pool) of its own, so the readers' connections stay NORMAL. Only the
+    commands that build a database (cli.py seed, upgrade, revision; test fixtures) pass create=True:
+    every reader and writer opens an existing SQLite file or fails (see check_reachable).
     """
     url = url or get_settings().database_url
     if url.startswith("sqlite"):
@@ -93,6 +119,8 @@ def make_engine(url: str | None = None, *, synchronous: Synchronous = "NORMAL") 
         )
         event.listen(engine, "connect", partial(_prepare_sqlite_connection, synchronous=synchronous))
         event.listen(engine, "begin", _sqlite_begin)
+        if not create:
+            event.listen(engine, "do_connect", _open_existing_only)
         return engine
     durable = {"options": "-c synchronous_commit=on"} if synchronous == "FULL" else {}
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=durable)
@@ -103,8 +131,19 @@ def writer_engine(engine: Engine, synchronous: Synchronous = "FULL") -> Engine:
     return make_engine(engine.url.render_as_string(hide_password=False), synchronous=synchronous)
 
 
+def _missing_file(engine: Engine) -> Message | None:
+    """What to say when the engine's SQLite file does not exist (None when it does, or for PostGIS)."""
+    path = sqlite_file(engine.url)
+    if path is None or path.exists():
+        return None
+    return Message("db.missing_file", path=str(path), command=SEED_COMMAND)
+
+
 def check_reachable(engine: Engine) -> None:
     """Raise DatabaseUnavailable with a hint when the database is down or not built."""
+    missing = _missing_file(engine)
+    if missing:
+        raise DatabaseUnavailable(missing)
     try:
         with engine.connect() as conn:
             has_area = sa.inspect(conn).has_table("area")
@@ -113,5 +152,13 @@ def check_reachable(engine: Engine) -> None:
     except sa.exc.SQLAlchemyError as exc:
         raise DatabaseUnavailable(Message("db.unreachable", error=exc.__class__.__name__)) from exc
     if not has_area:
-        raise DatabaseUnavailable(Message("db.not_built", command="python cli.py seed --days 30 --seed 7"))
+        raise DatabaseUnavailable(Message("db.not_built", command=SEED_COMMAND))
 
+
+def database_identity(engine: Engine) -> str:
+    """Which database an engine reads, comparable across processes: the SQLite file's real path, or
+    the PostgreSQL URL without its password."""
+    path = sqlite_file(engine.url)
+    if path is not None:
+        return f"sqlite:///{path.resolve()}"
+    return engine.url.render_as_string(hide_password=True)

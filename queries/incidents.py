@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from clock import epoch_hour, hour_start, now_utc
 from errors import InvalidInput, Message, Problems, Text
+from privacy import mask_name, mask_number
 from queries.frames import frame
 from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, Rollup, medians_by_area
 from queries.schema import ANY, area, incident, incident_contact, incident_rollup
@@ -313,14 +314,6 @@ def closed_loop_by_child(
     return result
 
 
-def _mask_name(name: str | None) -> str:
-    return name[0] + "*" * max(1, len(name) - 1) if isinstance(name, str) and name else ""
-
-
-def _mask_phone(phone: str | None) -> str:
-    return phone[:3] + "****" + phone[-4:] if isinstance(phone, str) and phone else ""
-
-
 def latest_incidents(engine: Engine, scope_code: str, *, limit: int = 50, unmasked: bool = False) -> pd.DataFrame:
     """The most recently reported incidents in the scope, reporter contact masked by default.
 
@@ -341,8 +334,8 @@ def latest_incidents(engine: Engine, scope_code: str, *, limit: int = 50, unmask
         )
         rows = frame(conn, statement)
     if not unmasked:
-        rows["reporter"] = rows["reporter"].map(_mask_name)
-        rows["phone"] = rows["phone"].map(_mask_phone)
+        rows["reporter"] = rows["reporter"].map(mask_name)
+        rows["phone"] = rows["phone"].map(mask_number)
     return rows
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from markdown_it import MarkdownIt
 from sqlalchemy.engine import Engine, make_url
 
 from clock import now_utc
@@ -69,7 +72,7 @@ def new_database(backend: str, tmp_dir: Path) -> str:
 
 def demo_engine(backend: str, tmp_dir: Path, days: float = DEMO_DAYS, seed: int = 7) -> Engine:
     """A new database on the backend holding the demo city with `days` of incidents (built: slow)."""
-    engine = make_engine(new_database(backend, tmp_dir))
+    engine = make_engine(new_database(backend, tmp_dir), create=True)
     build_demo(engine, days=days, seed=seed)
     return engine
 
@@ -136,3 +139,10 @@ def demo_window() -> Window:
     """A window holding every incident of the 2-day demo database (and the hour to come)."""
     end = now_utc()
     return Window(end - timedelta(hours=49), end + timedelta(hours=1))
+
+
+def markdown_text(source: str) -> str:
+    """What a reader sees of a Markdown source (an element's value in AppTest), rendered by an
+    independent CommonMark parser, tags dropped, invisible word joiners removed."""
+    rendered = MarkdownIt("commonmark").render(source)
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).replace("\u2060", "").strip()

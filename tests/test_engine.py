@@ -14,7 +14,7 @@ FIRST_CONNECTION = """
 import sys
 from queries.engine import make_engine
 
-with make_engine(sys.argv[1]).connect() as conn:
+with make_engine(sys.argv[1], create=True).connect() as conn:
     print(conn.exec_driver_sql("SELECT spatialite_version()").scalar())
 """
 

@@ -34,7 +34,7 @@ from scenario_model import parse_overrides
 from settings import PROJECT_ROOT, get_settings
 from tests.apps import page_app
 from tests.browser import free_port
-from tests.support import SMALL_DAYS, discard, new_database
+from tests.support import SMALL_DAYS, discard, markdown_text, new_database
 from tests.test_scenarios_metrics import build_town, lonlat
 from tests.test_scenarios_validation import BOWTIE
 from texts import LANGUAGES
@@ -58,6 +58,7 @@ TYPED = {"garbage.csv", "beds.xls", "beds.xlsx", "beds.csv", "empty.csv", "big.c
          "urn:ogc:def:crs:EPSG::3857", "OperationalError", "python", "cli.py", "seed", "days", "sudo", "apt-get",
          "install", "libsqlite3-mod-spatialite", "pip", "pysqlite3-binary", "CITYOPS_SPATIALITE_LIBRARY_PATH",
          "nope", "ICU", "stalls", "never"}
+PATH = re.compile(r"(?<![\w.])(?:/[\w.\-]+)+")  # a file named in a message (the database's) is data, not English
 TYPED_WORDS = re.compile(r"(?<![\w.:])(?:" + "|".join(map(re.escape, sorted(TYPED, key=len, reverse=True)))
                          + r")(?![\w])")
 
@@ -73,7 +74,7 @@ def chinese_outside(text: str, data: str) -> list[str]:
 def english_outside(text: str, data_words: frozenset[str] = frozenset()) -> list[str]:
     """English words in a Chinese text that are none of the allowed ones, a code, what the user typed or a
     word of the data's names."""
-    text = TYPED_WORDS.sub(" ", text)
+    text = TYPED_WORDS.sub(" ", PATH.sub(" ", text))
     if text in OWN_NAMES:
         return []
     return [w for w in WORD.findall(text) if w not in IN_CHINESE and w not in data_words and not CODE.match(w)]
@@ -182,7 +183,11 @@ def area_and_database_messages(engine: sa.Engine, empty_url: str) -> list[Text]:
     with engine.connect() as conn:
         messages = [_raised(lambda: resolve(conn, "nope")), _raised(lambda: resolve(conn, "339999"))]
     down = make_engine(f"postgresql+psycopg2://cityops:x@127.0.0.1:{free_port()}/cityops")
-    messages += [_raised(lambda: check_reachable(down)), _raised(lambda: check_reachable(make_engine(empty_url)))]
+    with make_engine(empty_url, create=True).connect():  # the file made, nothing built in it
+        pass
+    missing = make_engine(empty_url.replace(".sqlite", "-missing.sqlite"))
+    messages += [_raised(lambda: check_reachable(down)), _raised(lambda: check_reachable(make_engine(empty_url))),
+                 _raised(lambda: check_reachable(missing))]
     start = pd.Timestamp("2026-01-02").to_pydatetime()
     messages += [_raised(lambda: Window(start, start)),
                  _raised(lambda: Filters(categories=("stalls",), sources=("stalls",), statuses=("stalls",)))]
@@ -402,7 +407,7 @@ def test_the_import_pages_problems_are_in_the_pages_language(on_demo, lang, cont
     uploader = next(u for u in app.get("file_uploader") if u.proto.id.endswith("import-beds-file-0"))
     uploader.set_value((name, content, "text/csv")).run()
     assert not app.exception and app.error
-    shown = [e.value for e in app.error] + [t.value for t in app.text]
+    shown = [markdown_text(e.value) for e in app.error] + [t.value for t in app.text]  # as the reader sees it
     if lang == "en":
         assert [text for text in shown if CJK.search(text)] == []
     else:

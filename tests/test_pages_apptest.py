@@ -17,6 +17,7 @@ from clock import epoch_hour, hour_start, local_day_start_utc, now_utc
 from queries import areas, facilities
 from queries.incidents import Window, incident_totals
 from settings import get_settings
+from tests.support import markdown_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ("pages/overview.py", "pages/incidents.py", "pages/resources.py")
@@ -128,7 +129,7 @@ def shown(app: AppTest) -> dict[str, str]:
 
 
 def breadcrumb_labels(app: AppTest) -> list[str]:
-    return [button.label for button in app.button if button.key and button.key.startswith("crumb-")]
+    return [markdown_text(button.label) for button in app.button if button.key and button.key.startswith("crumb-")]
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -183,7 +184,7 @@ def test_unknown_scope_warns_and_falls_back_to_the_city(app_on, engine, page):
     app = app_on(page, scope="999999")
     assert not app.exception
     assert len(app.warning) == 1 and app.warning[0].value.startswith(BAD_URL_TEXT)
-    assert "999999" in app.warning[0].value
+    assert "999999" in markdown_text(app.warning[0].value)
     assert app.query_params["scope"] == CITY
     assert breadcrumb_labels(app) == [areas.scope_of(engine, CITY).name]
     city = kpi_figures(engine, CITY)[Path(page).stem]
@@ -201,7 +202,7 @@ def test_malformed_url_parts_are_named_in_a_friendly_message(app_on, engine, par
     app = app_on(**params)
     assert not app.exception and not app.error
     assert len(app.warning) == 1 and app.warning[0].value.startswith(BAD_URL_TEXT)
-    assert named in app.warning[0].value
+    assert named in markdown_text(app.warning[0].value)
     assert breadcrumb_labels(app) == ancestor_names(engine, scope)
     assert len(app.metric) == 11  # the page still draws its tiles
 

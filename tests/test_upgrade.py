@@ -37,7 +37,7 @@ def version_rows(engine) -> list[str]:
 
 
 def test_an_empty_database_upgraded_to_head_has_the_schema_and_a_second_upgrade_does_nothing(backend, tmp_path):
-    engine = make_engine(new_database(backend, tmp_path))
+    engine = make_engine(new_database(backend, tmp_path), create=True)
     with pytest.raises(DatabaseUnavailable, match="no schema revision.*cli.py upgrade"):
         upgrade.require_current(engine)
     done = upgrade.upgrade(engine, CITY)
@@ -53,7 +53,7 @@ def test_an_empty_database_upgraded_to_head_has_the_schema_and_a_second_upgrade_
 
 def test_the_comparison_sees_a_missing_spatial_index(backend, tmp_path):
     """A guard on the test above: an empty list must mean "equal", not "spatial indexes not compared"."""
-    engine = make_engine(new_database(backend, tmp_path))
+    engine = make_engine(new_database(backend, tmp_path), create=True)
     upgrade.upgrade(engine, CITY)
     with engine.begin() as conn:
         if backend == "sqlite":
@@ -84,7 +84,7 @@ def _wait_until_queued(conn: sa.Connection, runs: list[subprocess.Popen], databa
 
 def test_upgrades_started_at_once_on_a_new_database_all_succeed_and_one_applies(backend, tmp_path):
     url = new_database(backend, tmp_path)
-    engine = make_engine(url)
+    engine = make_engine(url, create=True)
     database = os.path.realpath(engine.url.database) if backend == "sqlite" else None
     command = [sys.executable, "cli.py", "upgrade", "--database-url", url]
     with engine.connect() as conn, for_connection(conn).schema_change(conn):  # all three queue behind it
@@ -109,7 +109,7 @@ def test_the_demo_seed_leaves_the_database_at_head(engine):
 def _database_of_the_old_code(backend: str, tmp_path: Path):
     """A database as the code before schema revisions left it: no alembic_version, the baseline's tables (not
     queries/schema.py's, which moves on), with an older close roll-up and no daily roll-ups."""
-    engine = make_engine(new_database(backend, tmp_path))
+    engine = make_engine(new_database(backend, tmp_path), create=True)
     baseline = upgrade.baseline_metadata()
     baseline.create_all(engine)
     areas_ = build_areas(7)
@@ -142,7 +142,7 @@ def test_a_database_built_before_schema_revisions_is_adopted_and_recounted(backe
 
 
 def test_a_database_upgraded_by_a_newer_version_is_refused(backend, tmp_path):
-    engine = make_engine(new_database(backend, tmp_path))
+    engine = make_engine(new_database(backend, tmp_path), create=True)
     upgrade.upgrade(engine, CITY)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))

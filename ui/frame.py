@@ -16,6 +16,7 @@ from ui import data
 from ui.i18n import in_language, say, t
 from ui.router import WALL, PageSpec, page_spec, run_inside_app_router
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
+from ui.widgets import plain
 
 log = logging.getLogger("cityops.ui")
 # The frame's view while a page draws: set and reset around page.run() in the script thread of the run.
@@ -38,7 +39,7 @@ def breadcrumbs(state: ViewState) -> None:
     columns = st.columns([1] * len(path) + [max(1, 8 - len(path))], gap="small")
     for column, (code, name) in zip(columns, path[["code", "name"]].itertuples(index=False), strict=False):
         current = code == state.scope
-        if column.button(name, key=f"crumb-{code}", disabled=current, width="stretch",
+        if column.button(plain(name), key=f"crumb-{code}", disabled=current, width="stretch",
                          icon=":material/location_on:" if current else ":material/chevron_right:",
                          type="primary" if current else "secondary"):
             set_view(state, scope=code)
@@ -115,7 +116,7 @@ def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mappin
         _sidebar(state)
     st.title(t(spec.key))
     if url_problems():
-        st.warning(t("bad_url") + t("problem_separator").join(say(p) for p in url_problems()))
+        st.warning(plain(t("bad_url") + t("problem_separator").join(say(p) for p in url_problems())))
     if spec.scoped:
         breadcrumbs(state)
     token = _FRAMED_VIEW.set(state)
@@ -138,8 +139,8 @@ def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, St
     with in_language(state.lang):
         try:
             _framed(_resolved_state(state), page, spec, links)
-        except CityOpsError as exc:  # the database down, an unknown area, ...
-            st.error(say(exc.message))
+        except CityOpsError as exc:  # the database down, an unknown area, ... (may quote the URL: as text)
+            st.error(plain(say(exc.message)))
         except Exception:  # last line of defence: log for operators, a calm message for users
             log.exception("page %s failed", spec.key)
             st.error(t("page_failed"))

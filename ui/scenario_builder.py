@@ -10,7 +10,7 @@ from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
 from scenario_model import Overrides, parse_overrides
 from ui.i18n import say, t, term
-from ui.widgets import file_uploader, fmt_int, fmt_num, fmt_quantity
+from ui.widgets import file_uploader, fmt_int, fmt_num, fmt_quantity, plain
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
@@ -262,7 +262,7 @@ def overrides_list(baseline: Baseline) -> None:
         return
     for n, (field, key, text) in enumerate(items):
         left, right = st.columns([6, 1], vertical_alignment="center")
-        left.write(text)
+        left.write(plain(text))
         if right.button("✕", key=f"scn-rm-{n}-{version()}", help=t("scn_remove")):
             _apply(baseline, **_without(current, field, key))
     if st.button(t("scn_clear"), key="scn-clear", icon=":material/restart_alt:"):

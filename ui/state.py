@@ -19,6 +19,7 @@ WINDOW_HOURS = {"today": None, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 LAYERS = ("grids", "assembly", "depots", "hospitals", "recent")
 DEFAULT_LAYERS = ("assembly", "hospitals")
 PROBLEMS_KEY = "_view_problems"
+SHOWN_VALUE_CHARS = 60  # a URL value named in a message is cut here: 5,000 characters help nobody
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,23 @@ class ViewState:
         return Filters(self.categories, self.sources, self.statuses)
 
 
+def cut(value: str) -> str:
+    """A URL value as a message names it: cut to SHOWN_VALUE_CHARS."""
+    return value if len(value) <= SHOWN_VALUE_CHARS else value[:SHOWN_VALUE_CHARS] + "…"
+
+
+def quoted(value: str) -> str:
+    """A URL value in a list of them: in quotes, cut to SHOWN_VALUE_CHARS."""
+    return f"'{cut(value)}'"
+
+
 def _codes(raw: str | None, known: tuple[str, ...], name: str, problems: list[Text]) -> tuple[str, ...]:
     if not raw:
         return ()
     values = tuple(v for v in raw.split(",") if v)
     unknown = [v for v in values if v not in known]
     if unknown:
-        problems.append(Message(f"url.bad_{name}", value=", ".join(unknown)))
+        problems.append(Message(f"url.bad_{name}", value=", ".join(map(quoted, unknown))))
     return tuple(v for v in values if v in known)
 
 
@@ -59,11 +70,11 @@ def view_state() -> ViewState:
     city = get_settings().city_code
     scope = params.get("scope", city).strip()
     if not is_area_code(scope):
-        problems.append(Message("url.bad_scope", value=scope))
+        problems.append(Message("url.bad_scope", value=cut(scope)))
         scope = city
     window = params.get("window", "today")
     if window not in WINDOW_HOURS:
-        problems.append(Message("url.bad_window", value=window))
+        problems.append(Message("url.bad_window", value=cut(window)))
         window = "today"
     layers, lang = params.get("layers"), params.get("lang")
     state = ViewState(

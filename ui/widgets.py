@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -13,6 +14,22 @@ import formats
 from clock import now_utc, to_local
 from settings import get_settings
 from ui.i18n import current_language, t
+
+# CommonMark lets a backslash escape any ASCII punctuation: with all of it escaped no Markdown, HTML,
+# LaTeX, colour or icon syntax is left. GFM's bare links (http://…, www.…, a@b.c) are found in the
+# text after the escapes are resolved, so a WORD JOINER (invisible, no line break) splits their
+# marker instead: "http:\u2060//", "www\u2060.", "@\u2060".
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_BARE_LINK_MARKERS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
+def plain(text: object) -> str:
+    """Markdown that shows `text` as typed, for outside text (URL values, names, descriptions, file
+    names) in anything Streamlit renders as Markdown: st.warning/error/info/success/caption/write/
+    markdown, button and radio labels, metric labels. Line breaks become spaces."""
+    joined = _BARE_LINK_MARKERS.sub(WORD_JOINER, " ".join(str(text).splitlines()))
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", joined)
 
 
 def fmt_int(value) -> str:
