@@ -35,11 +35,14 @@ def kpi_row(tiles: list[tuple[str, str, str | None]]) -> None:
         column.metric(t(key), value, help=helptext, border=True)
 
 
-def table(container, frame: pd.DataFrame, *, width: str = "stretch", **options) -> None:
+def table(container, frame: pd.DataFrame, *, width: str = "stretch", cell_css: pd.DataFrame | None = None,
+          **options) -> None:
     """A read-only table with thousands separators on its number columns (230,300, not 230300);
-    width="content" fits the columns to their text instead of the page's width."""
+    width="content" fits the columns to their text instead of the page's width; cell_css (the frame's
+    shape, CSS text or "") styles single cells."""
     numbers = {c: st.column_config.NumberColumn(format="localized") for c in frame.select_dtypes("number").columns}
-    container.dataframe(frame, column_config=numbers, hide_index=True, width=width, **options)
+    shown = frame if cell_css is None else frame.style.apply(lambda _: cell_css, axis=None)
+    container.dataframe(shown, column_config=numbers, hide_index=True, width=width, **options)
 
 
 def legend(entries: list[tuple[str, tuple[int, int, int]]], title_key: str) -> None:
