@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
@@ -19,14 +19,19 @@ from tqdm import tqdm
 from errors import CityOpsError
 
 if TYPE_CHECKING:  # for annotations only: the commands import pandas and queries/ inside their functions
-    from collections.abc import Callable
     from datetime import datetime
 
     import pandas as pd
     from sqlalchemy.engine import Engine
 
-    # apply_bed_counts and apply_stock name their frame differently (beds, lines): both take it positionally.
-    SheetApplier = Callable[[Engine, pd.DataFrame, str, datetime], int]
+    from queries.facilities import Applied
+
+    class SheetApplier(Protocol):
+        """apply_bed_counts and apply_stock name their frame differently (beds, lines): both take it positionally."""
+
+        def __call__(self, engine: Engine, frame: pd.DataFrame, source: str, at: datetime, /, *,
+                     confirm_unchanged: bool = False) -> Applied: ...
+
 
 SEED_STEPS = ("areas", "facilities", "incidents", "writing", "roll-ups", "analyze")
 
@@ -132,8 +137,9 @@ def import_command(args: argparse.Namespace) -> int:
     if args.check:
         print(f"{path.name}: {len(sheet.rows)} lines for {owners} facilities are ready to import")
         return 0
-    updated = apply(engine, sheet.rows, source, now_utc())
-    print(f"{path.name}: set {updated} lines for {owners} facilities (source: {source})")
+    done = apply(engine, sheet.rows, source, now_utc(), confirm_unchanged=args.confirm_unchanged)
+    print(f"{path.name}: {done.changed} lines changed, {done.same} the same (not written, stamps kept), "
+          f"{done.confirmed} confirmed unchanged; {done.facilities} facilities stamped as updated (source: {source})")
     return 0
 
 
@@ -164,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("file", help=f"a .csv (UTF-8 or GBK) or .xlsx: {columns}")
         command.add_argument("--source", default=source, help="who sent the figures")
         command.add_argument("--check", action="store_true", help="only check the sheet; change nothing")
+        command.add_argument("--confirm-unchanged", action="store_true",
+                             help="the department confirms the lines with today's figures: stamp them as updated "
+                                  "too (by default only lines whose figures change are written and stamped)")
         command.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
         command.set_defaults(handler=import_command)
     args = parser.parse_args(argv)

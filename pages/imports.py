@@ -41,10 +41,16 @@ def _section(kind: SheetKind) -> None:
                           key=f"import-{kind.key}-problems"):
             st.text("\n".join(sheet_import.problem_lines(sheet)))
         return
-    st.info(t("import_ready").format(rows=len(sheet.rows), owners=sheet.rows[kind.owner].nunique()))
-    table(st, sheet_import.before_and_after(kind, sheet), height=min(420, 40 + 35 * len(sheet.rows)))
-    if st.button(t("import_apply"), type="primary", icon=":material/upload:", key=f"import-{kind.key}-apply"):
-        st.session_state[done] = sheet_import.apply(kind, sheet, source)
+    preview = sheet_import.before_and_after(kind, sheet)
+    st.info(t("import_ready_changes", rows=len(sheet.rows), owners=sheet.rows[kind.owner].nunique(),
+              changed=preview.changed, same=preview.same))
+    table(st, preview.table, cell_css=preview.cell_css(), height=min(420, 40 + 35 * len(sheet.rows)))
+    st.caption(t("import_stamp_rule"))
+    confirm = preview.same > 0 and st.checkbox(t("import_confirm_unchanged", same=preview.same),
+                                               key=f"import-{kind.key}-confirm")
+    if st.button(t("import_apply"), type="primary", icon=":material/upload:", key=f"import-{kind.key}-apply",
+                 disabled=not (preview.changed or confirm)):
+        st.session_state[done] = sheet_import.apply(kind, sheet, source, confirm_unchanged=confirm)
         st.session_state[uploads] = st.session_state.get(uploads, 0) + 1
         st.rerun()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import pandas as pd
@@ -103,20 +104,12 @@ def hospital_codes(engine: Engine) -> set[str]:
         return set(conn.execute(sa.select(hospital.c.code)).scalars())
 
 
-def apply_bed_counts(engine: Engine, beds: pd.DataFrame, source: str, at: datetime) -> int:
-    """Set the bed counts of checked rows (hospital_code, bed_type, total, occupied) and stamp their
-    hospitals as updated at `at` by `source`. One transaction: all of them or, on an error, none."""
-    rows = records(beds[["hospital_code", "bed_type", "total", "occupied"]])
-    if not rows:
-        return 0
-    with engine.begin() as conn:
-        statement = for_connection(conn).insert(hospital_beds)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=["hospital_code", "bed_type"],
-            set_={"total": statement.excluded.total, "occupied": statement.excluded.occupied}), rows)
-        conn.execute(hospital.update().where(hospital.c.code.in_(sorted({r["hospital_code"] for r in rows})))
-                     .values(last_updated=at, source=source))
-    return len(rows)
+def _bed_counts_statement(codes: list[str] | None) -> sa.Select[Any]:
+    b, h = hospital_beds.c, hospital.c
+    statement = (sa.select(b.hospital_code, h.name, b.bed_type, b.total, b.occupied, h.last_updated, h.source)
+                 .select_from(hospital_beds.join(hospital, h.code == b.hospital_code))
+                 .order_by(b.hospital_code, b.bed_type))
+    return statement if codes is None else statement.where(b.hospital_code.in_(codes))
 
 
 def bed_counts(engine: Engine, codes: list[str] | None = None) -> pd.DataFrame:
@@ -124,14 +117,16 @@ def bed_counts(engine: Engine, codes: list[str] | None = None) -> pd.DataFrame:
 
     Columns: hospital_code, name, bed_type, total, occupied, last_updated, source; by code, type.
     """
-    b, h = hospital_beds.c, hospital.c
-    statement = (sa.select(b.hospital_code, h.name, b.bed_type, b.total, b.occupied, h.last_updated, h.source)
-                 .select_from(hospital_beds.join(hospital, h.code == b.hospital_code))
-                 .order_by(b.hospital_code, b.bed_type))
-    if codes is not None:
-        statement = statement.where(b.hospital_code.in_(codes))
     with engine.connect() as conn:
-        return frame(conn, statement)
+        return frame(conn, _bed_counts_statement(codes))
+
+
+def _stock_lines_statement(depots: list[str] | None) -> sa.Select[Any]:
+    s, d = stock.c, supply_depot.c
+    statement = (sa.select(s.depot_code, d.name.label("depot_name"), s.item, s.quantity, s.unit, s.min_level,
+                           s.last_updated)
+                 .select_from(stock.join(supply_depot, d.code == s.depot_code)).order_by(s.depot_code, s.item))
+    return statement if depots is None else statement.where(s.depot_code.in_(depots))
 
 
 def stock_lines(engine: Engine, depots: list[str] | None = None) -> pd.DataFrame:
@@ -139,34 +134,140 @@ def stock_lines(engine: Engine, depots: list[str] | None = None) -> pd.DataFrame
 
     Columns: depot_code, depot_name, item, quantity, unit, min_level, last_updated; by depot, item.
     """
-    s, d = stock.c, supply_depot.c
-    statement = (sa.select(s.depot_code, d.name.label("depot_name"), s.item, s.quantity, s.unit, s.min_level,
-                           s.last_updated)
-                 .select_from(stock.join(supply_depot, d.code == s.depot_code)).order_by(s.depot_code, s.item))
-    if depots is not None:
-        statement = statement.where(s.depot_code.in_(depots))
     with engine.connect() as conn:
-        return frame(conn, statement)
-
-
-def apply_stock(engine: Engine, lines: pd.DataFrame, source: str, at: datetime) -> int:
-    """Set the quantity (and min_level, when the frame has it) of checked stock lines (depot_code,
-    item, ...), stamp each line and its depot as updated at `at` by `source`. One transaction."""
-    values = [c for c in ("quantity", "min_level") if c in lines]
-    # the WHERE's parameters may not share a name with a column: SQLAlchemy reserves those for SET
-    rows = records(lines[["depot_code", "item", *values]].rename(columns={"depot_code": "d", "item": "i"}))
-    if not rows:
-        return 0
-    s = stock.c
-    with engine.begin() as conn:
-        conn.execute(stock.update().where(s.depot_code == sa.bindparam("d"), s.item == sa.bindparam("i"))
-                     .values(**{c: sa.bindparam(c) for c in values}, last_updated=at), rows)
-        conn.execute(supply_depot.update().where(supply_depot.c.code.in_(sorted({r["d"] for r in rows})))
-                     .values(last_updated=at, source=source))
-    return len(rows)
+        return frame(conn, _stock_lines_statement(depots))
 
 
 def stock_units(engine: Engine) -> dict[tuple[str, str], str]:
     """The unit of every stock line by (depot_code, item): the lines an import may set."""
     with engine.connect() as conn:
         return {(d, i): u for d, i, u in conn.execute(sa.select(stock.c.depot_code, stock.c.item, stock.c.unit))}
+
+
+# What "changed" means for an imported sheet (one rule for the preview and the write): a line changes
+# when one of its figures differs from the database's, or the database has no such line yet. A line
+# with today's figures is NOT fresh evidence by itself: the template a department downloads carries
+# today's figures, so every line it did not edit comes back the same. Such lines are written nowhere
+# and stamp nothing, unless the department confirms them (confirm_unchanged: "these figures are still
+# current", which is fresh data too). Facilities and lines not in the sheet are never touched.
+BED_KEY, BED_FIGURES = ("hospital_code", "bed_type"), ("total", "occupied")
+STOCK_KEY = ("depot_code", "item")
+
+
+class Applied(NamedTuple):
+    """What applying a sheet did: lines whose figures were written, unchanged lines stamped as confirmed
+    (0 unless confirmed), lines left as they were, and facilities stamped as updated."""
+
+    changed: int
+    confirmed: int
+    same: int
+    facilities: int
+
+
+def stock_figures(lines: pd.DataFrame) -> tuple[str, ...]:
+    """The figures a stock sheet sets: the quantity, and the minimum when it has that column."""
+    return tuple(c for c in ("quantity", "min_level") if c in lines)
+
+
+def _beside_current(sheet: pd.DataFrame, current: pd.DataFrame, key: tuple[str, ...], figures: tuple[str, ...],
+                    described: tuple[str, ...]) -> pd.DataFrame:
+    """The sheet's rows with the `described` columns of their current line, <figure>_before (NaN: no such
+    line yet), <figure>_changed and changed."""
+    merged = sheet.merge(current[[*key, *figures, *described]].rename(columns={f: f"{f}_before" for f in figures}),
+                         on=list(key), how="left", validate="one_to_one")
+    for figure in figures:
+        merged[f"{figure}_changed"] = merged[figure].ne(merged[f"{figure}_before"])  # NaN before: changed
+    merged["changed"] = merged[[f"{f}_changed" for f in figures]].any(axis=1)
+    return merged
+
+
+def _bed_changes(conn: sa.Connection, beds: pd.DataFrame) -> pd.DataFrame:
+    current = frame(conn, _bed_counts_statement(sorted(beds["hospital_code"].unique())))
+    compared = _beside_current(beds, current, BED_KEY, BED_FIGURES, ("name",))
+    # a bed type the hospital has no line of yet: its name from the hospital's other lines
+    compared["name"] = compared.groupby("hospital_code")["name"].transform("first")
+    return compared
+
+
+def _stock_changes(conn: sa.Connection, lines: pd.DataFrame) -> pd.DataFrame:
+    current = frame(conn, _stock_lines_statement(sorted(lines["depot_code"].unique())))
+    return _beside_current(lines, current, STOCK_KEY, stock_figures(lines), ("depot_name", "unit"))
+
+
+def bed_changes(engine: Engine, beds: pd.DataFrame) -> pd.DataFrame:
+    """Checked bed lines (hospital_code, bed_type, total, occupied, ...) beside the database's counts.
+
+    Columns: the sheet's, name (the hospital's), total_before, occupied_before (NaN for a bed type the
+    hospital has no line of), total_changed, occupied_changed, changed (any figure differs); in the
+    sheet's order.
+    """
+    with engine.connect() as conn:
+        return _bed_changes(conn, beds)
+
+
+def stock_changes(engine: Engine, lines: pd.DataFrame) -> pd.DataFrame:
+    """Checked stock lines (depot_code, item, quantity[, min_level], ...) beside the database's.
+
+    Columns: the sheet's, depot_name, unit, <figure>_before, <figure>_changed for quantity (and
+    min_level), changed; in the sheet's order.
+    """
+    with engine.connect() as conn:
+        return _stock_changes(conn, lines)
+
+
+def _stamp(conn: sa.Connection, table: sa.Table, codes: pd.Series, source: str, at: datetime) -> int:
+    """Stamp these facilities as updated at `at` by `source`; how many."""
+    unique = sorted(set(codes))
+    if unique:
+        conn.execute(table.update().where(table.c.code.in_(unique)).values(last_updated=at, source=source))
+    return len(unique)
+
+
+def _applied(compared: pd.DataFrame, stamped_lines: pd.DataFrame, facilities: int) -> Applied:
+    changed = int(compared["changed"].sum())
+    return Applied(changed, len(stamped_lines) - changed, len(compared) - len(stamped_lines), facilities)
+
+
+def apply_bed_counts(engine: Engine, beds: pd.DataFrame, source: str, at: datetime, *,
+                     confirm_unchanged: bool = False) -> Applied:
+    """Write the checked rows (hospital_code, bed_type, total, occupied) whose counts differ from the
+    database's and stamp their hospitals as updated at `at` by `source`; rows with today's counts are
+    written nowhere and stamp their hospitals only when `confirm_unchanged`. One transaction."""
+    with engine.begin() as conn:
+        compared = _bed_changes(conn, beds)
+        changed = compared[compared["changed"]]
+        if len(changed):
+            statement = for_connection(conn).insert(hospital_beds)
+            conn.execute(statement.on_conflict_do_update(
+                index_elements=list(BED_KEY),
+                set_={"total": statement.excluded.total, "occupied": statement.excluded.occupied}),
+                records(changed[[*BED_KEY, *BED_FIGURES]]))
+        stamped = compared if confirm_unchanged else changed
+        return _applied(compared, stamped, _stamp(conn, hospital, stamped["hospital_code"], source, at))
+
+
+def _update_stock_lines(conn: sa.Connection, lines: pd.DataFrame, figures: tuple[str, ...], at: datetime) -> None:
+    """Set these figures of each line (none: only its stamp) and stamp it as updated at `at`."""
+    if lines.empty:
+        return
+    # the WHERE's parameters may not share a name with a column: SQLAlchemy reserves those for SET
+    rows = records(lines[[*STOCK_KEY, *figures]].rename(columns={"depot_code": "d", "item": "i"}))
+    s = stock.c
+    conn.execute(stock.update().where(s.depot_code == sa.bindparam("d"), s.item == sa.bindparam("i"))
+                 .values(**{c: sa.bindparam(c) for c in figures}, last_updated=at), rows)
+
+
+def apply_stock(engine: Engine, lines: pd.DataFrame, source: str, at: datetime, *,
+                confirm_unchanged: bool = False) -> Applied:
+    """Set the quantity (and min_level, when the frame has it) of checked stock lines (depot_code, item,
+    ...) that differ from the database's, stamp each such line and its depot as updated at `at` by
+    `source`; lines with today's figures are stamped (with their depots) only when `confirm_unchanged`.
+    One transaction."""
+    with engine.begin() as conn:
+        compared = _stock_changes(conn, lines)
+        changed, same = compared[compared["changed"]], compared[~compared["changed"]]
+        _update_stock_lines(conn, changed, stock_figures(lines), at)
+        if confirm_unchanged:
+            _update_stock_lines(conn, same, (), at)
+        stamped = compared if confirm_unchanged else changed
+        return _applied(compared, stamped, _stamp(conn, supply_depot, stamped["depot_code"], source, at))

@@ -26,6 +26,7 @@ from queries.schema import (
     hospital,
     scenario,
     stock,
+    supply_depot,
 )
 from queries.scope import LEVEL_COLUMN, Scope
 from scenario_model import BaselineFacts, Overrides, parse_overrides
@@ -48,6 +49,34 @@ class SavedScenario:
     author: str
     created_at: datetime
     overrides: Overrides
+
+
+@dataclass(frozen=True)
+class OverrideNames:
+    """The database's names of what some overrides name, by code; a code it does not know is absent."""
+
+    assembly_points: dict[str, str]
+    hospitals: dict[str, str]
+    depots: dict[str, str]
+    areas: dict[str, str]
+
+
+def _names(conn: sa.Connection, table: sa.Table, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = conn.execute(sa.select(table.c.code, table.c.name).where(table.c.code.in_(sorted(codes))))
+    return {code: name for code, name in rows}
+
+
+def override_names(engine: Engine, overrides: Overrides) -> OverrideNames:
+    """Names of the assembly points, hospitals, depots and areas the overrides refer to, city-wide (a
+    saved scenario may name places outside the scope on screen)."""
+    with engine.connect() as conn:
+        return OverrideNames(
+            _names(conn, assembly_point, {*overrides.close, *overrides.reopen, *overrides.capacities}),
+            _names(conn, hospital, {b.hospital_code for b in overrides.beds}),
+            _names(conn, supply_depot, {s.depot_code for s in overrides.stock}),
+            _names(conn, area, {m.area_code for m in overrides.multipliers if m.area_code is not None}))
 
 
 def _header_problems(name: str, author: str) -> list[Text]:

@@ -21,6 +21,7 @@ from imports.tables import read_table
 from queries import facilities
 from settings import get_settings
 from tests.apps import page_app
+from texts import text
 from ui import sheet_import
 from vocab import counts_things
 
@@ -129,7 +130,8 @@ def test_a_right_sheet_sets_the_counts_and_stamps_the_hospitals(writable, tmp_pa
     path.write_bytes(xlsx_bytes(rows))
     url = writable.url.render_as_string(False)
     assert cli.main(["import-beds", str(path), "--database-url", url, "--source", "市卫健委"]) == 0
-    assert "set 3 lines for 2 facilities (source: 市卫健委)" in capsys.readouterr().out
+    assert ("3 lines changed, 0 the same (not written, stamps kept), 0 confirmed unchanged; 2 facilities stamped "
+            "as updated (source: 市卫健委)") in capsys.readouterr().out
     got = facilities.bed_counts(writable, [first, second]).set_index(["hospital_code", "bed_type"])
     assert got.loc[(first, "icu"), ["total", "occupied"]].tolist() == [88, 80]
     assert got.loc[(first, "general"), ["total", "occupied"]].tolist() == [1500, 1200]
@@ -267,7 +269,167 @@ def test_the_downloaded_template_imports_back_unchanged(import_page, writable, k
     sheet = sheet_import.check(kind, template, f"{kind.key}.csv")
     assert sheet.ok, sheet.problems[:3]
     preview = sheet_import.before_and_after(kind, sheet)
-    befores = [c for c in preview.columns if c.endswith("(原值)")]
-    assert len(preview) == len(sheet.rows) > 10 and befores
+    table = preview.table
+    befores = [c for c in table.columns if c.endswith("(原值)")]
+    assert len(table) == len(sheet.rows) > 10 and befores
     for before in befores:
-        assert (preview[before] == preview[before.replace("(原值)", "(新值)")]).all(), before
+        assert (table[before] == table[before.replace("(原值)", "(新值)")]).all(), before
+    assert (preview.changed, preview.same) == (0, len(sheet.rows)) and (table["变化"] == "不变").all()
+    assert not preview.marks.to_numpy().any()
+
+
+def _stamps(engine: sa.Engine, table: str) -> pd.DataFrame:
+    """Each facility's (last_updated, source), read straight from the table."""
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(f"SELECT code, last_updated, source FROM {table} ORDER BY code"),  # noqa: S608
+                           conn).set_index("code")
+
+
+def _age_every_stamp(engine: sa.Engine) -> None:
+    """Every facility and stock line last updated a week ago by 'old': a fresh stamp cannot hide among them."""
+    week_ago = (now_utc() - pd.Timedelta(days=7)).replace(microsecond=0)
+    with engine.begin() as conn:
+        for table in ("hospital", "supply_depot"):
+            conn.execute(sa.text(f"UPDATE {table} SET last_updated = :at, source = 'old'"), {"at": week_ago})  # noqa: S608
+        conn.execute(sa.text("UPDATE stock SET last_updated = :at"), {"at": week_ago})
+
+
+def _stamped_now(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
+    """Codes whose stamp moved between two reads."""
+    moved = (before["last_updated"] != after["last_updated"]) | (before["source"] != after["source"])
+    return set(after.index[moved])
+
+
+def _whole_bed_sheet(engine: sa.Engine) -> pd.DataFrame:
+    """Every bed line of the database, as a department sends the template back (raw SQL, not the app's reader)."""
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT hospital_code, bed_type, total, occupied FROM hospital_beds "
+                                   "ORDER BY hospital_code, bed_type"), conn)
+
+
+def test_a_whole_sheet_that_changes_two_lines_stamps_only_their_hospitals(writable, tmp_path, capsys):
+    """The template sent back with two lines edited: 2 hospitals are stamped, the other ~118 keep their stamps."""
+    _age_every_stamp(writable)
+    sheet = _whole_bed_sheet(writable)
+    edited = [0, len(sheet) - 1]  # the first line of the first hospital, the last line of the last
+    sheet.loc[edited, "total"] += 5
+    sheet.loc[edited[1], "occupied"] = 0
+    touched = set(sheet.loc[edited, "hospital_code"])
+    before, beds_before = _stamps(writable, "hospital"), snapshot(writable)["beds"]
+    path = csv_file(tmp_path, sheet.to_numpy().tolist(), encoding="utf-8")
+    url = writable.url.render_as_string(False)
+    assert cli.main(["import-beds", str(path), "--database-url", url, "--source", "市卫健委"]) == 0
+    after = _stamps(writable, "hospital")
+    assert _stamped_now(before, after) == touched and len(after) > 100
+    assert (after.loc[sorted(touched), "source"] == "市卫健委").all()
+    printed = capsys.readouterr().out
+    assert f"2 lines changed, {len(sheet) - 2} the same" in printed, printed
+    beds_after = snapshot(writable)["beds"]
+    expected = beds_before.copy()
+    expected[["total", "occupied"]] = sheet[["total", "occupied"]].to_numpy()
+    pd.testing.assert_frame_equal(beds_after, expected)
+
+
+def test_confirming_the_unchanged_lines_stamps_the_hospitals_in_the_sheet_only(writable, tmp_path, capsys):
+    """--confirm-unchanged: the department vouches for its same figures; hospitals not in the sheet keep
+    their stamps."""
+    _age_every_stamp(writable)
+    sheet = _whole_bed_sheet(writable)
+    in_sheet = sorted(sheet["hospital_code"].unique())[:3]
+    sheet = sheet[sheet["hospital_code"].isin(in_sheet)]
+    before, beds_before = _stamps(writable, "hospital"), snapshot(writable)["beds"]
+    path = csv_file(tmp_path, sheet.to_numpy().tolist(), encoding="utf-8")
+    url = writable.url.render_as_string(False)
+    assert cli.main(["import-beds", str(path), "--database-url", url, "--source", "市卫健委"]) == 0
+    assert _stamped_now(before, _stamps(writable, "hospital")) == set()  # same figures, not confirmed: no stamp
+    assert "0 lines changed" in capsys.readouterr().out
+    assert cli.main(["import-beds", str(path), "--database-url", url, "--source", "市卫健委",
+                     "--confirm-unchanged"]) == 0
+    assert f"{len(sheet)} confirmed" in capsys.readouterr().out
+    assert _stamped_now(before, _stamps(writable, "hospital")) == set(in_sheet)
+    pd.testing.assert_frame_equal(snapshot(writable)["beds"], beds_before)  # no figure was written
+
+
+def test_a_whole_stock_sheet_stamps_only_the_lines_and_depots_that_change(writable, tmp_path, capsys):
+    _age_every_stamp(writable)
+    with writable.connect() as conn:
+        sheet = pd.read_sql(sa.text("SELECT depot_code, item, quantity, min_level FROM stock "
+                                    "ORDER BY depot_code, item"), conn)
+    first, last = 0, len(sheet) - 1
+    sheet.loc[first, "quantity"] += 7
+    sheet.loc[last, "min_level"] += 1
+    touched = {tuple(sheet.loc[i, ["depot_code", "item"]]) for i in (first, last)}
+    stock_before, depots_before = snapshot(writable)["stock"], _stamps(writable, "supply_depot")
+    path = csv_file(tmp_path, sheet.to_numpy().tolist(), encoding="utf-8",
+                    header=["仓库编码", "物资名称", "数量", "储备下限"])
+    url = writable.url.render_as_string(False)
+    assert cli.main(["import-stock", str(path), "--database-url", url, "--source", "区应急管理局"]) == 0
+    printed = capsys.readouterr().out
+    stock_after = snapshot(writable)["stock"]
+    keys = list(zip(stock_after["depot_code"], stock_after["item"], strict=True))
+    moved = stock_after["last_updated"] != stock_before["last_updated"]
+    assert {key for key, m in zip(keys, moved, strict=True) if m} == touched
+    assert _stamped_now(depots_before, _stamps(writable, "supply_depot")) == {depot for depot, _ in touched}
+    assert stock_after.loc[first, "quantity"] == sheet.loc[first, "quantity"]
+    assert stock_after.loc[last, "min_level"] == sheet.loc[last, "min_level"]
+    assert f"2 lines changed, {len(sheet) - 2} the same" in printed, printed
+
+
+def test_the_preview_puts_the_changed_lines_first_and_marks_them_then_stamps_only_them(import_page, writable):
+    """The page with the whole template sent back, two lines edited (an AppTest of the page)."""
+    app = import_page
+    _age_every_stamp(writable)
+    sheet = _whole_bed_sheet(writable)
+    edited = [3, len(sheet) - 2]
+    sheet.loc[edited[0], "occupied"] = 0
+    sheet.loc[edited[1], "total"] += 9
+    content = "\n".join([",".join(HEADER), *(",".join(map(str, row)) for row in sheet.to_numpy().tolist())])
+    uploader = next(u for u in app.get("file_uploader") if u.proto.id.endswith("import-beds-file-0"))
+    uploader.set_value(("beds.csv", content.encode("gbk"), "text/csv")).run()
+    assert not app.exception and not app.error
+    assert "2 行" in app.info[0].value and f"{len(sheet) - 2} 行" in app.info[0].value
+    preview = app.dataframe[0].value
+    assert len(preview) == len(sheet)
+    lines = [i + 2 for i in edited]  # the sheet's line numbers: the header is line 1
+    assert preview["行号"].tolist()[:2] == lines
+    assert preview["变化"].tolist()[:2] == [text("occupied", "zh"), text("total", "zh")]
+    assert (preview["变化"].iloc[2:] == "不变").all()
+    before = _stamps(writable, "hospital")
+    next(b for b in app.button if b.key == "import-beds-apply").click().run()
+    assert not app.exception and app.success
+    assert _stamped_now(before, _stamps(writable, "hospital")) == set(sheet.loc[edited, "hospital_code"])
+
+
+def test_a_sheet_that_changes_nothing_imports_only_when_the_department_confirms_it(import_page, writable):
+    app, (first, _) = import_page, two_hospitals(writable)
+    _age_every_stamp(writable)
+    line = _whole_bed_sheet(writable).query("hospital_code == @first").iloc[0]
+    uploader = next(u for u in app.get("file_uploader") if u.proto.id.endswith("import-beds-file-0"))
+    content = "\n".join([",".join(HEADER), ",".join(map(str, line.tolist()))]).encode("gbk")
+    uploader.set_value(("beds.csv", content, "text/csv")).run()
+    assert not app.exception and not app.error
+    assert app.button(key="import-beds-apply").disabled  # nothing changes and nobody vouched for it
+    app.checkbox(key="import-beds-confirm").check().run()
+    assert not app.button(key="import-beds-apply").disabled
+    before = _stamps(writable, "hospital")
+    app.button(key="import-beds-apply").click().run()
+    assert not app.exception and app.success and "1 行未变的数据已按部门确认" in app.success[0].value
+    assert _stamped_now(before, _stamps(writable, "hospital")) == {first}
+
+
+def test_confirming_a_stock_sheet_stamps_its_lines_and_depot_only(writable, tmp_path, capsys):
+    _age_every_stamp(writable)
+    lines = facilities.stock_lines(writable)
+    depot = lines["depot_code"].iloc[0]
+    mine = lines[lines["depot_code"] == depot][["depot_code", "item", "quantity"]]
+    stock_before, depots_before = snapshot(writable)["stock"], _stamps(writable, "supply_depot")
+    path = csv_file(tmp_path, mine.to_numpy().tolist(), encoding="utf-8", header=["仓库编码", "物资名称", "数量"])
+    url = writable.url.render_as_string(False)
+    assert cli.main(["import-stock", str(path), "--database-url", url, "--confirm-unchanged"]) == 0
+    assert f"0 lines changed, 0 the same (not written, stamps kept), {len(mine)} confirmed" in capsys.readouterr().out
+    stock_after = snapshot(writable)["stock"]
+    moved = stock_after["last_updated"] != stock_before["last_updated"]
+    assert set(stock_after.loc[moved, "depot_code"]) == {depot} and moved.sum() == len(mine)
+    assert _stamped_now(depots_before, _stamps(writable, "supply_depot")) == {depot}
+    figures = ["depot_code", "item", "quantity", "min_level"]
+    pd.testing.assert_frame_equal(stock_after[figures], stock_before[figures])

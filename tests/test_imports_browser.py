@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from queries import facilities
 from tests.browser import IDLE, VIEWPORT, ServedApp, copy_sqlite, open_page, screenshot, serve_dashboard
@@ -74,14 +74,26 @@ def test_a_bed_sheet_through_the_browser(import_app: ServedApp, chromium: Browse
     assert page.locator(".st-key-import-beds-apply").count() == 0
     screenshot(page, "imports-problems")
 
+    # the whole template sent back with two lines edited, as a department does
+    whole = facilities.bed_counts(engine)[["hospital_code", "bed_type", "total", "occupied"]]
+    edits = {(first, "icu"): (10, 8), (second, "general"): (900, 700)}
+    lines = [",".join(map(str, edits.get((code, bed), (total, occupied)))).join([f"{code},{bed},", ""])
+             for code, bed, total, occupied in whole.itertuples(index=False)]
     good = tmp_path / "床位-修正.csv"
-    good.write_bytes(f"医院编码,床位类型,总床位,占用床位\n{first},icu,10,8\n{second},普通床位,900,700\n".encode("gbk"))
-    upload(page, good, answer="2 行数据(涉及 2 个单位)检查无误")
-    assert "发现" not in page.locator("[data-testid=stAlert]").first.inner_text()
+    good.write_bytes("\n".join(["医院编码,床位类型,总床位,占用床位", *lines]).encode("gbk"))
+    upload(page, good, answer=f"{len(whole)} 行数据(涉及 {whole['hospital_code'].nunique()} 个单位)检查无误："
+                              f"2 行数值有变化")
+    assert f"{len(whole) - 2} 行与现有数据相同" in page.locator("[data-testid=stAlert]").first.inner_text()
+    # the changed lines first, then the unchanged (the grid redraws after the run: wait for its rows)
+    shown = page.locator("[data-testid=stDataFrame] table tbody tr")
+    expect(shown.nth(0)).to_contain_text(f"{first}", timeout=15_000)
+    expect(shown.nth(1)).to_contain_text(f"{second}")
+    expect(shown.nth(2)).to_contain_text("不变")
+    assert "不变" not in shown.nth(0).inner_text() + shown.nth(1).inner_text()
     screenshot(page, "imports-preview")
     page.locator(".st-key-import-beds-apply button").click()
     page.wait_for_selector("[data-testid=stAlertContentSuccess]", timeout=30_000)
-    assert "已导入 2 行数据" in page.locator("[data-testid=stAlertContentSuccess]").inner_text()
+    assert "已写入 2 行有变化的数据" in page.locator("[data-testid=stAlertContentSuccess]").inner_text()
     screenshot(page, "imports-done")
     after = facilities.bed_counts(engine, [first, second]).set_index(["hospital_code", "bed_type"])
     # to_numpy(): pandas-stubs types a row-and-columns .loc as a DataFrame, though one row gives a Series

@@ -14,9 +14,11 @@ from playwright.sync_api import Browser, Page
 from shapely.geometry import Point, Polygon
 
 from geo.layers import view_for_bounds
-from geo.scenario import METRIC_CRS
+from geo.scenario import METRIC_CRS, prepare_baseline
+from queries import scenarios as q
 from queries.areas import area_geometries, children_of
 from queries.facilities import assembly_points_in_scope
+from scenario_model import Overrides
 from tests.browser import (
     DECK,
     DeckMap,
@@ -206,3 +208,31 @@ def test_build_a_hazard_scenario_see_the_difference_save_and_reload(served, chro
     assert again.locator("[data-testid=stException]").count() == 0
     screenshot(again, "scenario-reloaded")
     again.context.close()
+
+
+def test_the_overrides_are_listed_by_name(served, chromium):
+    """A saved scenario's overrides, opened by its link in both languages: each place by its database name."""
+    engine = served.engine
+    inputs = q.baseline_inputs(engine, DISTRICT, city_code=CITY)
+    points = inputs["assembly"]
+    inside = points[points["in_scope"]].iloc[:2]
+    outside = points[~points["in_scope"]].iloc[0]
+    hospital = inputs["hospitals"].iloc[0]
+    plan = Overrides(close=(inside["code"].iloc[0], outside["code"]), capacities={inside["code"].iloc[1]: 10},
+                     beds=({"hospital_code": hospital["code"], "bed_type": "icu", "total": 5},))
+    q.save_scenario(engine, "按名称列出", "规划科", plan, facts=prepare_baseline(**inputs).facts)
+    names = [*inside["name"], outside["name"], hospital["name"]]
+    for lang, close in (("zh", "关闭场所"), ("en", "Close assembly points")):
+        page = _new_page(chromium)
+        open_page(page, served.url("scenarios", scope=DISTRICT, scenario="按名称列出", lang=lang))
+        page.locator(f"{DECK} canvas").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)  # the deck draws after the script run: whole before the screenshot
+        listed = page.locator("[data-testid=stText]").all_inner_texts()
+        for name in names:
+            assert any(name in line for line in listed), (name, listed)
+        assert f"{close}: {outside['name']} ({outside['code']})" in listed
+        chosen = page.locator("[class*='st-key-scn-close-']").inner_text()  # the multiselect's chips
+        assert f"{outside['name']} ({outside['code']})" in chosen, chosen
+        screenshot(page, f"scenario-overrides-{lang}", whole=False)
+        page.context.close()
+    q.delete_scenario(engine, "按名称列出")

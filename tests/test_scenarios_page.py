@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import geopandas as gpd
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from shapely.geometry import Polygon
 from streamlit.testing.v1 import AppTest
@@ -18,6 +19,7 @@ from scenario_model import Overrides
 from settings import get_settings
 from tests.apps import page_app
 from tests.support import SMALL_DAYS, discard
+from texts import term, text
 
 DISTRICT = "330212"
 
@@ -169,3 +171,53 @@ def test_changing_a_capacity_needs_a_value_and_moves_the_shortfall_by_it(page_on
     assert before > 0  # the district is short of places, so every place lost adds to the shortfall
     lost = int(points.loc[code, "capacity"]) if points.loc[code, "status"] == "open" else 0
     assert _tiles(app)["避难容量缺口(人)"] == f"{before + lost:,}"
+
+
+def _database_names(engine, table: str, codes) -> dict[str, str]:
+    """Names as the database holds them, read with plain SQL (not the app's queries)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT code, name FROM {table} WHERE code IN :codes")  # noqa: S608
+                            .bindparams(sa.bindparam("codes", expanding=True)), {"codes": sorted(codes)})
+        return dict(rows.all())
+
+
+def _overrides_naming_the_city(engine) -> dict:
+    """A draft that names points in and outside the district, a hospital and a depot elsewhere, an area."""
+    with engine.connect() as conn:
+        inside = conn.execute(sa.text("SELECT code FROM assembly_point WHERE district_code = :d AND status = 'open' "
+                                      "ORDER BY code LIMIT 2"), {"d": DISTRICT}).scalars().all()
+        outside = conn.execute(sa.text("SELECT code FROM assembly_point WHERE district_code <> :d ORDER BY code "
+                                       "LIMIT 1"), {"d": DISTRICT}).scalar_one()
+        hospital = conn.execute(sa.text("SELECT code FROM hospital WHERE district_code <> :d ORDER BY code LIMIT 1"),
+                                {"d": DISTRICT}).scalar_one()
+        depot, item = conn.execute(sa.text("SELECT depot_code, item FROM stock ORDER BY depot_code DESC, item "
+                                           "LIMIT 1")).one()
+        street = conn.execute(sa.text("SELECT code FROM area WHERE parent_code = :d ORDER BY code LIMIT 1"),
+                              {"d": DISTRICT}).scalar_one()
+    return Overrides(close=(inside[0], outside), capacities={inside[1]: 10},
+                     beds=({"hospital_code": hospital, "bed_type": "icu", "total": 5},),
+                     stock=({"depot_code": depot, "item": item, "quantity": 1},),
+                     multipliers=({"category": "greening", "area_code": street, "factor": 2},)
+                     ).model_dump(mode="json")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_override_is_listed_by_its_facilitys_name(page_on, writable, lang):
+    draft = _overrides_naming_the_city(writable)
+    app = page_app("scenarios", timeout=90, scope=DISTRICT, lang=lang)
+    app.session_state["scn.draft"] = draft
+    app.run()
+    assert not app.exception and not app.error, [e.value for e in app.exception]
+    listed = [e.value for e in app.text]
+    names = {**_database_names(writable, "assembly_point", [*draft["close"], *draft["capacities"]]),
+             **_database_names(writable, "hospital", [b["hospital_code"] for b in draft["beds"]]),
+             **_database_names(writable, "supply_depot", [s["depot_code"] for s in draft["stock"]]),
+             **_database_names(writable, "area", [m["area_code"] for m in draft["multipliers"]])}
+    assert len(names) == 6
+    for code, name in names.items():
+        assert any(name in line and code in line for line in listed), (code, name, listed)
+    assert len(listed) == 6  # one line per override, each naming its place
+    assert any(term("category", "greening", lang) in line for line in listed)
+    other = "en" if lang == "zh" else "zh"
+    assert not any(text("scn_close", other) in line for line in listed)
+    assert any(line.startswith(text("scn_close", lang)) for line in listed)

@@ -8,9 +8,11 @@ from errors import InvalidInput
 from geo.geojson_io import MAX_BYTES as ZONE_MAX_BYTES
 from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
+from queries.scenarios import OverrideNames
 from scenario_model import Overrides, parse_overrides
+from ui import scenario_results as results
 from ui.i18n import say, t, term
-from ui.widgets import file_uploader, fmt_int, fmt_num, fmt_quantity, plain
+from ui.widgets import file_uploader, fmt_int, fmt_num, fmt_quantity
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
 DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
@@ -70,6 +72,11 @@ def _point_names(baseline: Baseline) -> dict[str, str]:
     return dict(zip(a["code"], a["name"] + " (" + a["code"] + ")", strict=True))
 
 
+def _draft_names() -> OverrideNames:
+    """The database's names of the places the draft names (a loaded scenario may name some outside the scope)."""
+    return results.override_names(Overrides.model_validate(draft()).model_dump_json())
+
+
 def _current_capacities(baseline: Baseline, current: dict) -> dict[str, int]:
     """Each assembly point's capacity as the draft has it (its own change, else the baseline's)."""
     base = dict(zip(baseline.assembly["code"], baseline.assembly["capacity"].astype(int), strict=True))
@@ -78,15 +85,20 @@ def _current_capacities(baseline: Baseline, current: dict) -> dict[str, int]:
 
 def _points_tab(baseline: Baseline) -> None:
     names, current = _point_names(baseline), draft()
+    elsewhere = _draft_names().assembly_points  # points of a loaded scenario outside the scope
+
+    def label(code: str) -> str:
+        return names.get(code) or _named(elsewhere, code)
+
     closed_now = set(baseline.assembly.loc[baseline.assembly["status"] != "open", "code"])
     close = st.multiselect(t("scn_close"), sorted(set(names) | set(current["close"])), default=current["close"],
-                           format_func=lambda c: names.get(c, c), key=f"scn-close-{version()}",
+                           format_func=label, key=f"scn-close-{version()}",
                            placeholder=t("scn_pick_points"))
     if close != current["close"]:
         _apply(baseline, close=close)
     reopen_options = sorted((closed_now & set(names)) | set(current["reopen"]))
     reopen = st.multiselect(t("scn_reopen"), reopen_options, default=current["reopen"],
-                            format_func=lambda c: names.get(c, c), key=f"scn-reopen-{version()}",
+                            format_func=label, key=f"scn-reopen-{version()}",
                             placeholder=t("scn_pick_points"))
     if reopen != current["reopen"]:
         _apply(baseline, reopen=reopen)
@@ -221,21 +233,36 @@ def builder(baseline: Baseline) -> None:
             body(baseline)
 
 
-def _items(current: dict) -> list[tuple[str, int | str, str]]:
-    """(field, index or key, text) for every override in the draft."""
-    items = [("close", c, f"{t('scn_close')}: {c}") for c in current["close"]]
-    items += [("reopen", c, f"{t('scn_reopen')}: {c}") for c in current["reopen"]]
-    items += [("capacities", c, f"{t('scn_capacity')}: {c} → {fmt_int(n)}") for c, n in current["capacities"].items()]
+def _named(names: dict[str, str], code: str) -> str:
+    """A place by its name, the code beside it (the code alone if the database does not know it)."""
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def _facility_items(current: dict, names: OverrideNames) -> list[tuple[str, int | str, str]]:
+    points = names.assembly_points
+    items: list[tuple[str, int | str, str]] = [("close", c, f"{t('scn_close')}: {_named(points, c)}")
+                                               for c in current["close"]]
+    items += [("reopen", c, f"{t('scn_reopen')}: {_named(points, c)}") for c in current["reopen"]]
+    items += [("capacities", c, f"{t('scn_capacity')}: {_named(points, c)} → {fmt_int(n)}")
+              for c, n in current["capacities"].items()]
+    items += [("beds", i, f"{t('scn_beds')}: {_named(names.hospitals, b['hospital_code'])} "
+               f"{term('bed_type', b['bed_type'])} → {fmt_int(b['total'])}") for i, b in enumerate(current["beds"])]
+    items += [("stock", i, f"{t('scn_stock')}: {_named(names.depots, s['depot_code'])} · {s['item']} → "
+               f"{fmt_num(s['quantity'])}") for i, s in enumerate(current["stock"])]
+    return items
+
+
+def _items(current: dict, names: OverrideNames) -> list[tuple[str, int | str, str]]:
+    """(field, index or key, text) for every override in the draft, each place by its name."""
+    items = _facility_items(current, names)
     items += [("new_points", i, f"{t('scn_new_point')}: {p['name']} {fmt_int(p['capacity'])} @ {p['lon']:.5f}, "
                f"{p['lat']:.5f}") for i, p in enumerate(current["new_points"])]
     items += [("field_hospitals", i, f"{t('scn_field_hospital')}: {h['name']} {fmt_int(h['beds'])} @ {h['lon']:.5f}, "
                f"{h['lat']:.5f}") for i, h in enumerate(current["field_hospitals"])]
-    items += [("beds", i, f"{t('scn_beds')}: {b['hospital_code']} {term('bed_type', b['bed_type'])} → "
-               f"{fmt_int(b['total'])}") for i, b in enumerate(current["beds"])]
-    items += [("stock", i, f"{t('scn_stock')}: {s['depot_code']} {s['item']} → {fmt_num(s['quantity'])}")
-              for i, s in enumerate(current["stock"])]
-    items += [("multipliers", i, f"{t('scn_multiplier')}: {m['category'] or t('scn_all')} · {m['area_code'] or ''}"
-               f" × {m['factor']}") for i, m in enumerate(current["multipliers"])]
+    items += [("multipliers", i, f"{t('scn_multiplier')}: "
+               f"{term('category', m['category']) if m['category'] else t('scn_all')} · "
+               f"{_named(names.areas, m['area_code']) if m['area_code'] else t('scn_all')} × {m['factor']}")
+              for i, m in enumerate(current["multipliers"])]
     if current["hazard_zone"]:
         items.append(("hazard_zone", 0, t("scn_tab_hazard") + f" ({current['hazard_zone']['type']})"))
     return items
@@ -255,14 +282,14 @@ def _without(current: dict, field: str, key) -> dict:
 def overrides_list(baseline: Baseline) -> None:
     """The draft's overrides, each with a remove button, and a button to clear them all."""
     current = draft()
-    items = _items(current)
+    items = _items(current, _draft_names())
     st.markdown(f"**{t('scn_overrides')}**")
     if not items:
         st.caption(t("scn_no_changes"))
         return
     for n, (field, key, text) in enumerate(items):
         left, right = st.columns([6, 1], vertical_alignment="center")
-        left.write(plain(text))
+        left.text(text)  # names typed by planners or from the database: text, never Markdown
         if right.button("✕", key=f"scn-rm-{n}-{version()}", help=t("scn_remove")):
             _apply(baseline, **_without(current, field, key))
     if st.button(t("scn_clear"), key="scn-clear", icon=":material/restart_alt:"):

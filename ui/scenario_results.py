@@ -75,3 +75,9 @@ def delete_saved(name: str) -> None:
 def save(name: str, author: str, overrides: dict, *, facts, replace: bool) -> None:
     """Save the overrides under a name (InvalidInput naming each problem, nothing written)."""
     scenarios.save_scenario(data.get_engine(), name, author, overrides, facts=facts, replace=replace)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def override_names(overrides: str) -> scenarios.OverrideNames:
+    """The database's names of the places the overrides (JSON) name."""
+    return scenarios.override_names(data.get_engine(), parse_overrides(overrides))

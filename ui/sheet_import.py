@@ -29,14 +29,55 @@ class SheetKind:
     key: str  # widget keys and labels: import_<key>... (the template's file name: import_<key>_file)
     template: Callable[[], pd.DataFrame]  # today's figures in the sheet's own layout
     check: Callable[[pd.DataFrame], Sheet]
-    before_and_after: Callable[[Sheet], pd.DataFrame]
-    apply: Callable[[Sheet, str], int]
+    before_and_after: Callable[[Sheet], Preview]
+    apply: Callable[[Sheet, str, bool], facilities.Applied]  # sheet, source, confirm_unchanged
     owner: str  # the column naming the facility (hospitals, depots)
 
 
 def _header(column: Column) -> str:
     """The column's header in the view's language (the check reads either language's)."""
     return str(column.headers_by_language()[0][current_language()])
+
+@dataclass(frozen=True)
+class Preview:
+    """The sheet beside today's figures, the lines that change first (queries.facilities says what
+    "changed" means); `marks` is True on the cells that change, in the table's shape."""
+
+    table: pd.DataFrame
+    marks: pd.DataFrame
+    changed: int
+    same: int
+
+    def cell_css(self) -> pd.DataFrame:
+        """Each changing cell highlighted (the Change column says in words what changes)."""
+        return self.marks.map(lambda changes: CHANGED_CELL if changes else "")
+
+
+CHANGED_CELL = "background-color: #ffe8a3; font-weight: 600"
+
+
+def _preview(compared: pd.DataFrame, identity: dict[str, pd.Series], figures: tuple[str, ...]) -> Preview:
+    pairs = {label: column for f in figures
+             for label, column in _pair(f, compared[f"{f}_before"], compared[f]).items()}
+    table = pd.DataFrame({**identity, t("import_change"): _change_text(compared, figures), **pairs})
+    marks = pd.DataFrame(False, index=table.index, columns=table.columns)
+    marks[t("import_change")] = compared["changed"]
+    for figure in figures:
+        marks[_after(figure)] = compared[f"{figure}_changed"]
+    first = compared["changed"].sort_values(ascending=False, kind="stable").index  # changed lines, in sheet order
+    changed = int(compared["changed"].sum())
+    return Preview(table.loc[first].reset_index(drop=True), marks.loc[first].reset_index(drop=True),
+                   changed, len(compared) - changed)
+
+
+def _change_text(compared: pd.DataFrame, figures: tuple[str, ...]) -> pd.Series:
+    """What changes on each line, in words: the changed figures, "new line", or "unchanged"."""
+    def words(row: pd.Series) -> str:
+        if all(pd.isna(row[f"{f}_before"]) for f in figures):
+            return t("import_new_line")
+        return t("import_figure_separator").join(t(f) for f in figures if row[f"{f}_changed"]) or t("import_same")
+
+    return compared.apply(words, axis=1)
 
 
 def _beds_template() -> pd.DataFrame:
@@ -47,21 +88,18 @@ def _beds_template() -> pd.DataFrame:
                          total: current["total"], occupied: current["occupied"]})
 
 
-def _beds_before_and_after(sheet: Sheet) -> pd.DataFrame:
-    current = facilities.bed_counts(data.get_engine(), sorted(sheet.rows["hospital_code"].unique()))
-    merged = sheet.rows.merge(current, on=["hospital_code", "bed_type"], how="left", suffixes=("", "_before"))
-    return pd.DataFrame({
-        t("import_line"): merged["line"], t("code"): merged["hospital_code"], t("name"): merged["name"],
-        t("bed_type"): merged["bed_type"].map(lambda code: term("bed_type", code)),
-        **_pair("total", merged["total_before"], merged["total"]),
-        **_pair("occupied", merged["occupied_before"], merged["occupied"]),
-    })
+def _beds_before_and_after(sheet: Sheet) -> Preview:
+    compared = facilities.bed_changes(data.get_engine(), sheet.rows)
+    return _preview(compared, {
+        t("import_line"): compared["line"], t("code"): compared["hospital_code"], t("name"): compared["name"],
+        t("bed_type"): compared["bed_type"].map(lambda code: term("bed_type", code))}, facilities.BED_FIGURES)
 
 
-def _apply_beds(sheet: Sheet, source: str) -> int:
-    rows = facilities.apply_bed_counts(data.get_engine(), sheet.rows, source, now_utc())
+def _apply_beds(sheet: Sheet, source: str, confirm_unchanged: bool) -> facilities.Applied:
+    done = facilities.apply_bed_counts(data.get_engine(), sheet.rows, source, now_utc(),
+                                       confirm_unchanged=confirm_unchanged)
     data.hospitals.clear()  # the Resources page and the wall show the new counts at once
-    return rows
+    return done
 
 
 def _stock_template() -> pd.DataFrame:
@@ -72,25 +110,26 @@ def _stock_template() -> pd.DataFrame:
                          _header(stock.MIN_LEVEL): current["min_level"]})
 
 
-def _stock_before_and_after(sheet: Sheet) -> pd.DataFrame:
-    current = facilities.stock_lines(data.get_engine(), sorted(sheet.rows["depot_code"].unique()))
-    merged = sheet.rows.merge(current, on=["depot_code", "item"], how="left", suffixes=("", "_before"))
-    table = {t("import_line"): merged["line"], t("code"): merged["depot_code"], t("name"): merged["depot_name"],
-             t("item"): merged["item"], t("unit"): merged["unit"],
-             **_pair("quantity", merged["quantity_before"], merged["quantity"])}
-    if "min_level" in sheet.rows:
-        table |= _pair("min_level", merged["min_level_before"], merged["min_level"])
-    return pd.DataFrame(table)
+def _stock_before_and_after(sheet: Sheet) -> Preview:
+    compared = facilities.stock_changes(data.get_engine(), sheet.rows)
+    return _preview(compared, {
+        t("import_line"): compared["line"], t("code"): compared["depot_code"], t("name"): compared["depot_name"],
+        t("item"): compared["item"], t("unit"): compared["unit"]}, facilities.stock_figures(sheet.rows))
 
 
-def _apply_stock(sheet: Sheet, source: str) -> int:
-    rows = facilities.apply_stock(data.get_engine(), sheet.rows, source, now_utc())
+def _apply_stock(sheet: Sheet, source: str, confirm_unchanged: bool) -> facilities.Applied:
+    done = facilities.apply_stock(data.get_engine(), sheet.rows, source, now_utc(),
+                                  confirm_unchanged=confirm_unchanged)
     data.stock.clear()
-    return rows
+    return done
+
+
+def _after(label: str) -> str:
+    return f"{t(label)} ({t('after')})"
 
 
 def _pair(label: str, before: pd.Series, after: pd.Series) -> dict[str, pd.Series]:
-    return {f"{t(label)} ({t('before')})": before, f"{t(label)} ({t('after')})": after}
+    return {f"{t(label)} ({t('before')})": before, _after(label): after}
 
 
 KINDS = (
@@ -123,11 +162,16 @@ def check(kind: SheetKind, content: bytes, filename: str) -> Sheet:
     return kind.check(read_table(content, filename))
 
 
-def before_and_after(kind: SheetKind, sheet: Sheet) -> pd.DataFrame:
+def before_and_after(kind: SheetKind, sheet: Sheet) -> Preview:
     return kind.before_and_after(sheet)
 
 
-def apply(kind: SheetKind, sheet: Sheet, source: str) -> str:
+def apply(kind: SheetKind, sheet: Sheet, source: str, *, confirm_unchanged: bool = False) -> str:
     """Write the sheet (one transaction) and say what was done (InvalidInput for a bad source name)."""
-    rows = kind.apply(sheet, source_name(source))
-    return t("import_done").format(rows=rows, owners=sheet.rows[kind.owner].nunique())
+    done = kind.apply(sheet, source_name(source), confirm_unchanged)
+    said = [t("import_done_changed", changed=done.changed, facilities=done.facilities)]
+    if done.confirmed:
+        said.append(t("import_done_confirmed", confirmed=done.confirmed))
+    if done.same:
+        said.append(t("import_done_same", same=done.same))
+    return " ".join(said)

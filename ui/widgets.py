@@ -63,16 +63,29 @@ PERCENT = "%.1f%%"  # a column of percentages (the ratio times 100), one decimal
 ONE_DECIMAL = "%,.1f"
 
 
+def _styles(frame: pd.DataFrame, row_colours: Sequence[str] | None,
+            cell_css: pd.DataFrame | None) -> pd.DataFrame | None:
+    """CSS text per cell (the frame's shape): a row's background, then a cell's own style after it."""
+    if row_colours is None and cell_css is None:
+        return None
+    rows = [f"background-color:{c}" if c else "" for c in (row_colours or [""] * len(frame))]
+    css = pd.DataFrame({c: rows for c in frame.columns}, index=frame.index)
+    if cell_css is not None:
+        css = (css + ";" + cell_css.reset_index(drop=True)).map(lambda s: s.strip(";"))
+    return css
+
+
 def table(container, frame: pd.DataFrame, *, width: str = "stretch", formats: Mapping[str, str] | None = None,
-          row_colours: Sequence[str] | None = None, **options) -> None:
+          row_colours: Sequence[str] | None = None, cell_css: pd.DataFrame | None = None, **options) -> None:
     """A read-only table with thousands separators on its number columns (230,300, not 230300);
     `formats` gives other columns' number formats (PERCENT, ONE_DECIMAL), `row_colours` a background per
-    row ("" for none); width="content" fits the columns to their text instead of the page's width."""
+    row ("" for none), `cell_css` (the frame's shape, CSS text or "") styles single cells; width="content"
+    fits the columns to their text instead of the page's width."""
     numbers = {c: st.column_config.NumberColumn(format=(formats or {}).get(c, "localized"))
                for c in frame.select_dtypes("number").columns}
-    frame = frame.reset_index(drop=True)  # row_colours and the rows by position
-    shown = frame if row_colours is None else frame.style.apply(
-        lambda row: [f"background-color:{row_colours[row.name]}" if row_colours[row.name] else ""] * len(row), axis=1)
+    frame = frame.reset_index(drop=True)  # row_colours and cell_css by position
+    css = _styles(frame, row_colours, cell_css)
+    shown = frame if css is None else frame.style.apply(lambda _: css, axis=None)
     container.dataframe(shown, column_config=numbers, hide_index=True, width=width, **options)
 
 
