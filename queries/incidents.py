@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -284,26 +285,55 @@ def _mask_phone(phone: str | None) -> str:
     return phone[:3] + "****" + phone[-4:] if isinstance(phone, str) and phone else ""
 
 
+# Contact details a caller may say in a description: ID card numbers, phone numbers (mobile, or landline
+# with its area code), e-mail addresses. Longest first, so an ID number is not read as a phone number.
+_PERSONAL_IN_TEXT = re.compile(
+    r"(?<!\d)\d{17}[\dXx](?!\d)"  # resident ID card (GB 11643)
+    r"|(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)"  # mobile
+    r"|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"  # landline with area code
+    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"  # e-mail (ASCII: \w would eat the words before it)
+)
+
+
+def mask_description(text: str | None, reporter: str | None = None) -> str:
+    """A description with the contact details in it starred out: ID, phone and e-mail patterns, and the
+    reporter's own name where the text repeats it."""
+    if not isinstance(text, str) or not text:
+        return ""
+    masked = _PERSONAL_IN_TEXT.sub(lambda m: "*" * len(m.group(0)), text)
+    if isinstance(reporter, str) and len(reporter) > 1:
+        masked = masked.replace(reporter, _mask_name(reporter))
+    return masked
+
+
 def latest_incidents(engine: Engine, scope_code: str, *, limit: int = 50, unmasked: bool = False) -> pd.DataFrame:
-    """The most recently reported incidents in the scope, reporter contact masked by default.
+    """The most recently reported incidents in the scope, reporter contact masked by default (the
+    description too: callers put phone numbers and names in it).
 
     Columns: id, external_id, reported_at, category, source, priority, status, due_at, lon, lat,
-    grid_code, community_code, street_code, district_code, reporter, phone.
+    grid_code, community_code, street_code, district_code, grid_name, community_name, address,
+    description, reporter, phone.
     """
     i = incident.c
+    grid, community = area.alias("grid"), area.alias("community")
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
         statement = (
             sa.select(i.id, i.external_id, i.reported_at, i.category, i.source, i.priority, i.status,
                       i.due_at, i.lon, i.lat, i.grid_code, i.community_code, i.street_code,
-                      i.district_code, incident_contact.c.name.label("reporter"), incident_contact.c.phone)
-            .select_from(incident.outerjoin(incident_contact, incident_contact.c.incident_id == i.id))
+                      i.district_code, grid.c.name.label("grid_name"), community.c.name.label("community_name"),
+                      i.address, i.description, incident_contact.c.name.label("reporter"), incident_contact.c.phone)
+            .select_from(incident.outerjoin(incident_contact, incident_contact.c.incident_id == i.id)
+                         .outerjoin(grid, grid.c.code == i.grid_code)
+                         .outerjoin(community, community.c.code == i.community_code))
             .where(inside(incident, scope))
             .order_by(i.reported_at.desc())
             .limit(max(1, min(int(limit), 1000)))
         )
         rows = frame(conn, statement)
     if not unmasked:
+        rows["description"] = [mask_description(text, name) for text, name in
+                               zip(rows["description"], rows["reporter"], strict=True)]
         rows["reporter"] = rows["reporter"].map(_mask_name)
         rows["phone"] = rows["phone"].map(_mask_phone)
     return rows
