@@ -75,7 +75,8 @@ def facility_details(pick: FacilityPick) -> bool:
     with st.container(border=True, key=PANEL_KEY):
         st.subheader(t("facility_details"))
         rows = [(t("name"), str(row["name"])), (t("code"), pick.code), *describe(row), *_updated(row)]
-        table(st, pd.DataFrame(rows, columns=[t("detail_field"), t("detail_value")]))
+        # All rows at once (no inner scrolling): the panel is read at a glance.
+        table(st, pd.DataFrame(rows, columns=[t("detail_field"), t("detail_value")]), height="content")
         if pick.layer == build.DEPOTS_LAYER:
             _stock_table(pick)
     return True
