@@ -16,7 +16,7 @@ from shapely.geometry import Point
 from geo.layers import label_points  # where the app puts each name
 from queries import areas, facilities
 from tests.browser import DeckMap, ServedApp, open_page, screenshot, wait_idle
-from tests.test_browser_dashboard import map_for, table_rows
+from tests.test_browser_dashboard import map_for
 from tests.test_pages_apptest import CITY, DISTRICT
 
 pytestmark = pytest.mark.timeout(600)
@@ -60,8 +60,10 @@ def test_a_click_anywhere_in_a_district_drills_into_it(dashboard: ServedApp, das
 
 
 def _facility_rows(page: Page) -> dict[str, str]:
-    rows = table_rows(page.locator(".st-key-facility-details"), 0)
-    return {row[0]: row[1] for row in rows}
+    panel = page.locator(".st-key-facility-details [data-testid=stDataFrame] table tbody tr")
+    panel.first.wait_for(state="attached", timeout=15_000)
+    rows = [row.locator("td").all_text_contents() for row in panel.all()]
+    return {cells[0].strip(): cells[1].strip() for cells in rows}
 
 
 def test_a_click_on_a_hospital_shows_its_details(dashboard: ServedApp, dashboard_page: Page):
@@ -76,7 +78,6 @@ def test_a_click_on_a_hospital_shows_its_details(dashboard: ServedApp, dashboard
     page.wait_for_selector(".st-key-facility-details", timeout=30_000)
     wait_idle(page)
     shown = _facility_rows(page)
-    print(shown)
     assert shown["名称"] == target["name"] and shown["编码"] == target["code"]
     assert shown["可用床位"] == f"{target['beds_available']:,}" and shown["床位"] == f"{target['beds_total']:,}"
     icu_free = target["icu_total"] - target["icu_occupied"]
@@ -104,14 +105,16 @@ def _label_ink(png: Image.Image, x: float, y: float, half: int = 14) -> float:
 def test_the_city_map_names_its_districts(dashboard: ServedApp, dashboard_page: Page, requested_urls: list[str]):
     page, engine = dashboard_page, dashboard.engine
     open_page(page, dashboard.url(scope=CITY))
-    deck, districts = map_for(page, engine, CITY)
+    deck, _ = map_for(page, engine, CITY)
+    districts = areas.children_of(engine, CITY)
     page.wait_for_timeout(1500)
     screenshot(page, "map-city-labels", whole=False)
     canvas = Image.open(io.BytesIO(deck.canvas_png()))
     box = deck.box()
-    for spot in label_points(districts).itertuples():
-        x, y = deck.pixel(spot.lon, spot.lat)
+    spots = label_points(districts)
+    for name, lon, lat in zip(spots["name"], spots["lon"].astype(float), spots["lat"].astype(float), strict=True):
+        x, y = deck.pixel(lon, lat)
         ink = _label_ink(canvas, x - box["x"], y - box["y"])
-        assert ink > 0.03, (spot.name, ink)  # text drawn at the name's place
+        assert ink > 0.03, (name, ink)  # text drawn at the name's place
     hosts = {url.split("/")[2].split(":")[0] for url in requested_urls if url.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts  # no font or anything else fetched from elsewhere
