@@ -53,3 +53,18 @@ def mask_numbers_in_text(text: str | None) -> str | None:
         return mask_number(run) if sum(map(_is_digit, run)) >= MIN_SHOWN_DIGITS else run
 
     return _NUMBER_RUN.sub(masked, text)
+
+
+# An e-mail address a caller says in a description (ASCII only: \w would eat the Chinese words before it).
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def mask_description(text: str | None, reporter: str | None = None) -> str:
+    """A description as every read path shows it: phone- and ID-like runs masked (mask_numbers_in_text),
+    e-mail addresses starred out, and the reporter's own name masked where the text repeats it."""
+    if not isinstance(text, str) or not text:
+        return ""
+    masked = _EMAIL.sub(lambda m: MASK * len(m.group(0)), mask_numbers_in_text(text) or "")
+    if isinstance(reporter, str) and len(reporter) > 1:
+        masked = masked.replace(reporter, mask_name(reporter))
+    return masked

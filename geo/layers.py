@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
+from shapely.ops import polylabel
 
 from geo.geojson_io import GeoJSON
 
@@ -21,12 +22,17 @@ ASSEMBLY_LAYER = "assembly"
 DEPOTS_LAYER = "depots"
 HOSPITALS_LAYER = "hospitals"
 RECENT_LAYER = "recent"
+LABELS_LAYER = "labels"
 
 # ColorBrewer YlOrRd, five classes: light = few incidents, dark red = many.
 ZERO_COLOR = (229, 231, 235)  # a light neutral grey: no incidents, not a low count
 SEQUENTIAL = [(255, 255, 178), (254, 204, 92), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
 STATUS_COLORS = {"open": (34, 197, 94), "full": (245, 158, 11), "closed": (120, 120, 120)}
 NO_BASEMAP = "__MAP_STYLE__"
+# Fonts the machine has (Debian fonts-noto-cjk, fonts-wqy-zenhei; Windows and macOS walls have the others):
+# deck.gl draws the labels' glyph atlas with the browser's canvas, so nothing is fetched from anywhere.
+LABEL_FONT = '"Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", sans-serif'
+LABEL_SIZE_PX = 14
 COORDINATE_PRECISION = 1e-5  # about a metre: enough for a screen, a third of the bytes
 
 
@@ -113,6 +119,30 @@ def choropleth_layer(areas: gpd.GeoDataFrame, value: str, tooltip: pd.Series, br
     )
 
 
+def label_points(areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Where each area's name goes: the pole of inaccessibility of its largest part (the point deepest
+    inside, as map makers place names; a centroid can fall outside a bent area). Columns: name, lon, lat."""
+    spots = [polylabel(max(getattr(g, "geoms", [g]), key=lambda part: part.area), tolerance=1e-4)
+             for g in areas.geometry]
+    return pd.DataFrame({"name": areas["name"].to_numpy(), "lon": [round(p.x, 6) for p in spots],
+                         "lat": [round(p.y, 6) for p in spots]})
+
+
+def label_layer(areas: gpd.GeoDataFrame, size_px: float = LABEL_SIZE_PX, layer_id: str = LABELS_LAYER) -> pdk.Layer:
+    """The areas' names in dark text with a white halo, not pickable (a click on a name drills into its area).
+    deck.gl's atlas holds printable ASCII unless told the characters: the names' own are given."""
+    spots = label_points(areas)
+    characters = "".join(sorted(set("".join(spots["name"]))))
+    return pdk.Layer(
+        "TextLayer", data=spots.to_dict("records"), id=layer_id, pickable=False, get_position=["lon", "lat"],
+        get_text="name", get_size=size_px, size_units=pdk.types.String("pixels"), get_color=[17, 24, 39, 255],
+        # pdk.types.String: pydeck would send any other string as an expression to evaluate.
+        font_family=pdk.types.String(LABEL_FONT), font_weight=600, character_set=pdk.types.String(characters),
+        font_settings={"sdf": True}, outline_width=6, outline_color=[255, 255, 255, 235],
+        get_text_anchor=pdk.types.String("middle"), get_alignment_baseline=pdk.types.String("center"),
+    )
+
+
 def outline_layer(areas: gpd.GeoDataFrame, layer_id: str = GRIDS_LAYER) -> pdk.Layer:
     """Thin outlines (grid cells) drawn over the choropleth, not pickable."""
     data = feature_collection(areas.geometry, areas[["code"]])
@@ -120,11 +150,22 @@ def outline_layer(areas: gpd.GeoDataFrame, layer_id: str = GRIDS_LAYER) -> pdk.L
                      get_line_color=[30, 64, 175, 160], line_width_min_pixels=0.6)
 
 
+def scoped_id(layer: str, scope: str) -> str:
+    """A layer's id on the map of one scope: the browser keeps a selection by layer id and row index, so a
+    scope's own ids keep a click on the parent's map from selecting a row of the child's."""
+    return f"{layer}-{scope}"
+
+
+def layer_of(layer_id: str) -> str:
+    """The layer an id of scoped_id names."""
+    return layer_id.rsplit("-", 1)[0]
+
+
 def _points(frame: pd.DataFrame, columns: list[str]) -> list[dict[Hashable, Any]]:
     return frame[columns].round({"lon": 6, "lat": 6}).to_dict("records")
 
 
-def assembly_layer(points: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
+def assembly_layer(points: pd.DataFrame, tooltip: pd.Series, layer_id: str = ASSEMBLY_LAYER) -> pdk.Layer:
     """Assembly points sized by capacity (area ~ people) and coloured by status."""
     frame = points.assign(
         radius=np.sqrt(points["capacity"].clip(lower=1)) * 6,
@@ -132,14 +173,14 @@ def assembly_layer(points: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
         tip=tooltip.values,
     )
     return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "radius", "color", "tip"]),
-                     id=ASSEMBLY_LAYER, pickable=True, get_position=["lon", "lat"], get_radius="radius",
+                     id=layer_id, pickable=True, get_position=["lon", "lat"], get_radius="radius",
                      radius_min_pixels=3, radius_max_pixels=40, get_fill_color="color",
                      stroked=True, get_line_color=[255, 255, 255], line_width_min_pixels=1)
 
 
-def depot_layer(depots: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
+def depot_layer(depots: pd.DataFrame, tooltip: pd.Series, layer_id: str = DEPOTS_LAYER) -> pdk.Layer:
     frame = depots.assign(tip=tooltip.values)
-    return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "tip"]), id=DEPOTS_LAYER,
+    return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "tip"]), id=layer_id,
                      pickable=True, get_position=["lon", "lat"], get_radius=300, radius_min_pixels=7,
                      get_fill_color=[124, 58, 237, 230], stroked=True, get_line_color=[255, 255, 255],
                      line_width_min_pixels=2)
@@ -154,11 +195,11 @@ def occupancy_color(occupancy: float) -> list[int]:
     return [245, 158, 11, 230] if occupancy < 0.9 else [220, 38, 38, 230]
 
 
-def hospital_layer(hospitals: pd.DataFrame, tooltip: pd.Series) -> pdk.Layer:
+def hospital_layer(hospitals: pd.DataFrame, tooltip: pd.Series, layer_id: str = HOSPITALS_LAYER) -> pdk.Layer:
     frame = hospitals.assign(color=color_column([occupancy_color(o) for o in hospitals["occupancy"]], hospitals),
                              radius=np.sqrt(hospitals["beds_total"].clip(lower=1)) * 15, tip=tooltip.values)
     return pdk.Layer("ScatterplotLayer", data=_points(frame, ["code", "lon", "lat", "color", "radius", "tip"]),
-                     id=HOSPITALS_LAYER, pickable=True, get_position=["lon", "lat"], get_radius="radius",
+                     id=layer_id, pickable=True, get_position=["lon", "lat"], get_radius="radius",
                      radius_min_pixels=4, radius_max_pixels=30, get_fill_color="color", stroked=True,
                      get_line_color=[255, 255, 255], line_width_min_pixels=2)
 

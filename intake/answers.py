@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from clock import to_local
-from privacy import mask_numbers_in_text
+from privacy import mask_description, mask_numbers_in_text
 from queries.intake import Created
 from texts import term
 from vocab import CATEGORIES, CATEGORY_GROUPS, OPEN_STATUSES
@@ -39,7 +39,7 @@ def request_out(row: dict) -> dict:
         "status_notes": notes,
         "service_name": term("category", row["category"], "zh"),
         "service_code": row["category"],
-        "description": mask_numbers_in_text(row["description"]),
+        "description": mask_description(row["description"]),
         "agency_responsible": None,
         "service_notice": None,
         "requested_datetime": _stamp(row["reported_at"]),

@@ -103,9 +103,13 @@ def _latest(state: ViewState) -> None:
         t("priority"): rows["priority"].map(lambda c: term("priority", c)),
         t("status"): rows["status"].map(lambda c: term("status", c)),
         t("due_at"): rows["due_at"].map(local_time_text),
-        t("code"): rows["grid_code"],
+        t("level.community"): rows["community_name"].fillna(""),
+        t("level.grid"): rows["grid_name"].fillna(rows["grid_code"]),
+        t("address"): rows["address"].fillna(""),
+        t("description"): rows["description"].fillna(""),
         t("reporter"): rows["reporter"], t("phone"): rows["phone"],
     })
+    # st.dataframe draws every cell as plain text (no Markdown, no HTML), as outside text must be.
     st.dataframe(table, hide_index=True, width="stretch", height=360)
 
 

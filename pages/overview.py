@@ -8,6 +8,7 @@ from clock import recent_since
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from settings import get_settings
 from ui import data
+from ui.facility_panel import facility_details
 from ui.frame import current_view, link_to
 from ui.i18n import in_view_language, t
 from ui.live import freshness_badge, last_good
@@ -90,8 +91,10 @@ def live_map(state: ViewState, /) -> None:
         freshness_badge(stale_since)
     left, right = st.columns([3, 1])
     with left:
-        scope_map(state, figures["counts"], recent=figures["recent"])
+        picked = scope_map(state, figures["counts"], recent=figures["recent"])
     with right:
+        if picked is None or not facility_details(picked):
+            st.caption(t("facility_pick_hint"))
         _busiest(figures["counts"])
 
 

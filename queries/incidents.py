@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from clock import epoch_hour, hour_start, now_utc
 from errors import InvalidInput, Message, Problems, Text
-from privacy import mask_name, mask_number
+from privacy import mask_description, mask_name, mask_number
 from queries.frames import frame
 from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, Rollup, medians_by_area
 from queries.schema import ANY, area, incident, incident_contact, incident_rollup
@@ -315,25 +315,33 @@ def closed_loop_by_child(
 
 
 def latest_incidents(engine: Engine, scope_code: str, *, limit: int = 50, unmasked: bool = False) -> pd.DataFrame:
-    """The most recently reported incidents in the scope, reporter contact masked by default.
+    """The most recently reported incidents in the scope, reporter contact masked by default (the
+    description too: callers put phone numbers and names in it).
 
     Columns: id, external_id, reported_at, category, source, priority, status, due_at, lon, lat,
-    grid_code, community_code, street_code, district_code, reporter, phone.
+    grid_code, community_code, street_code, district_code, grid_name, community_name, address,
+    description, reporter, phone.
     """
     i = incident.c
+    grid, community = area.alias("grid"), area.alias("community")
     with engine.connect() as conn:
         scope = resolve(conn, scope_code)
         statement = (
             sa.select(i.id, i.external_id, i.reported_at, i.category, i.source, i.priority, i.status,
                       i.due_at, i.lon, i.lat, i.grid_code, i.community_code, i.street_code,
-                      i.district_code, incident_contact.c.name.label("reporter"), incident_contact.c.phone)
-            .select_from(incident.outerjoin(incident_contact, incident_contact.c.incident_id == i.id))
+                      i.district_code, grid.c.name.label("grid_name"), community.c.name.label("community_name"),
+                      i.address, i.description, incident_contact.c.name.label("reporter"), incident_contact.c.phone)
+            .select_from(incident.outerjoin(incident_contact, incident_contact.c.incident_id == i.id)
+                         .outerjoin(grid, grid.c.code == i.grid_code)
+                         .outerjoin(community, community.c.code == i.community_code))
             .where(inside(incident, scope))
             .order_by(i.reported_at.desc())
             .limit(max(1, min(int(limit), 1000)))
         )
         rows = frame(conn, statement)
     if not unmasked:
+        rows["description"] = [mask_description(text, name) for text, name in
+                               zip(rows["description"], rows["reporter"], strict=True)]
         rows["reporter"] = rows["reporter"].map(mask_name)
         rows["phone"] = rows["phone"].map(mask_number)
     return rows

@@ -18,8 +18,16 @@ from vocab import CATEGORY_CODES, SOURCE_CODES, STATUS_CODES
 WINDOW_HOURS = {"today": None, "24h": 24, "7d": 24 * 7, "30d": 24 * 30}
 LAYERS = ("grids", "assembly", "depots", "hospitals", "recent")
 DEFAULT_LAYERS = ("assembly", "hospitals")
+# At the city ~1,600 facility dots cover about a third of the districts a user clicks to drill into, and
+# are too dense to read there: the city map starts without them (the layer picker still draws them).
+CITY_DEFAULT_LAYERS: tuple[str, ...] = ()
 PROBLEMS_KEY = "_view_problems"
 SHOWN_VALUE_CHARS = 60  # a URL value named in a message is cut here: 5,000 characters help nobody
+
+
+def default_layers(scope: str) -> tuple[str, ...]:
+    """The map layers a scope shows when the URL names none."""
+    return CITY_DEFAULT_LAYERS if scope == get_settings().city_code else DEFAULT_LAYERS
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ def view_state() -> ViewState:
         categories=_codes(params.get("category"), CATEGORY_CODES, "category", problems),
         sources=_codes(params.get("source"), SOURCE_CODES, "source", problems),
         statuses=_codes(params.get("status"), STATUS_CODES, "status", problems),
-        layers=DEFAULT_LAYERS if layers is None else _codes(layers, LAYERS, "layers", problems),
+        layers=default_layers(scope) if layers is None else _codes(layers, LAYERS, "layers", problems),
         lang=lang if lang is not None and lang in LANGUAGES else DEFAULT_LANGUAGE,
         scenario=params.get("scenario") or None,
     )
@@ -106,13 +114,15 @@ def url_params(state: ViewState) -> dict[str, str]:
     for name, field in (("category", "categories"), ("source", "sources"), ("status", "statuses")):
         if getattr(state, field):
             encoded[name] = ",".join(getattr(state, field))
-    if state.layers != DEFAULT_LAYERS:
+    if state.layers != default_layers(state.scope):
         encoded["layers"] = ",".join(state.layers)
     return encoded
 
 
 def set_view(state: ViewState, **changes) -> ViewState:
     """Write a changed view into the URL (the browser history keeps each view)."""
+    if "scope" in changes and "layers" not in changes and state.layers == default_layers(state.scope):
+        changes["layers"] = default_layers(changes["scope"])  # a view on its scope's defaults keeps following them
     new_state = replace(state, **changes)
     encoded = url_params(new_state)
     kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("wall", "profile", "rotate", "playlist")}

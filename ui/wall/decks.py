@@ -14,6 +14,8 @@ from ui.wall.figures import Figures
 
 # Share of the viewport the map panel takes (see wall.css: column widths and the map height).
 MAP_WIDTH_SHARE, MAP_HEIGHT_SHARE = 0.45, 0.82
+# Area names at 1080p, grown with the screen: 22 px is about 6 mm on a 55" 1080p panel, read from 3-10 m.
+WALL_LABEL_PX = 22
 
 
 def _still(deck: CompactDeck) -> CompactDeck:
@@ -42,7 +44,8 @@ def base_deck(figures: Figures, view: pdk.ViewState, scale: float = 1.0) -> tupl
     upper = np.array(breaks)[build.class_index(children["incidents"], breaks)]
     shaded = children.assign(shade=upper)
     layer = build.choropleth_layer(shaded, "shade", shaded["name"], breaks)
-    return _still(build.deck([_scaled(layer, scale, line_width_min_pixels=1.5)], view)), breaks
+    labels = build.label_layer(children, size_px=round(WALL_LABEL_PX * scale, 1))
+    return _still(build.deck([_scaled(layer, scale, line_width_min_pixels=1.5), labels], view)), breaks
 
 
 def live_deck(figures: Figures, view: pdk.ViewState, scale: float = 1.0) -> CompactDeck:
