@@ -111,7 +111,8 @@ def key_figures(data: BriefingData) -> list[tuple[str, str]]:
     return [
         (text("incidents_total", lang), fmt_int(totals["incidents"])),
         (text("open", lang), fmt_int(totals["open"])),
-        (text("overdue_unclosed", lang), fmt_int(totals["overdue"])),
+        (text("overdue_now", lang), fmt_int(totals["overdue"])),  # the live backlog past due, any date
+        (text("held", lang), fmt_int(totals["held"])),  # parked or escalated: counted apart, as on the wall
         (text("disposal_rate", lang), fmt_pct(totals["disposal_rate"])),
         (text("on_time_rate", lang), fmt_pct(totals["on_time_rate"])),
         (text("median_hours", lang), fmt_num(totals["median_hours"])),

@@ -24,7 +24,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from exports.briefing_story import Section, Story, TextTable
+from exports.briefing_story import Section, Story, TextTable, tile_columns
 from exports.fonts import pdf_font
 
 PAGE = landscape(A4)
@@ -131,7 +131,10 @@ def _cover(section: Section, body: Body) -> list:
 def _kpis(section: Section, body: Body) -> list:
     styles = body.styles
     tiles = [[_p(value, styles["value"]), _p(name, styles["tile"])] for name, value in section.tiles]
-    table = Table([tiles[:5], tiles[5:]], colWidths=[body.width / 5] * 5, rowHeights=[42 * mm, 42 * mm])
+    columns = tile_columns(section.tiles)
+    rows = [tiles[i:i + columns] for i in range(0, len(tiles), columns)]
+    rows[-1] += [""] * (columns - len(rows[-1]))  # an empty cell ends a shorter last row
+    table = Table(rows, colWidths=[body.width / columns] * columns, rowHeights=[42 * mm] * len(rows))
     table.setStyle(
         TableStyle(
             [

@@ -13,7 +13,7 @@ from pptx.enum.text import PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from exports.briefing_story import Section, Story, TextTable
+from exports.briefing_story import Section, Story, TextTable, tile_columns
 
 # Office on the leaders' Windows machines has YaHei; LibreOffice substitutes Noto CJK.
 FONT = "Microsoft YaHei"
@@ -128,9 +128,10 @@ def _cover(deck, story: Story, section: Section, images: dict) -> None:
 
 def _kpis(deck, story: Story, section: Section, images: dict) -> None:
     slide = _slide(deck, story, section.title)
-    tile_w, tile_h, gap = Inches(2.35), Inches(2.2), Inches(0.16)
+    columns, tile_h, gap = tile_columns(section.tiles), Inches(2.2), Inches(0.16)
+    tile_w = int((WIDTH - 2 * MARGIN - gap * (columns - 1)) / columns)
     for i, (name, value) in enumerate(section.tiles):
-        left, top = MARGIN + (tile_w + gap) * (i % 5), BODY_TOP + Inches(0.4) + (tile_h + gap) * (i // 5)
+        left, top = MARGIN + (tile_w + gap) * (i % columns), BODY_TOP + Inches(0.4) + (tile_h + gap) * (i // columns)
         tile = slide.shapes.add_shape(1, left, top, tile_w, tile_h)  # 1 = rectangle
         tile.fill.solid()
         tile.fill.fore_color.rgb = RGBColor.from_string(LIGHT)

@@ -36,6 +36,14 @@ HOTSPOT_SHARES = (0.07, 0.27, 0.12, 0.14, 0.12, 0.14, 0.14)
 BELOW_MIN_SHARES = (0.46, 0.18, 0.18, 0.18)
 
 
+TILE_ROWS = 2  # the key figures page: its tiles in two rows, as many columns as that needs
+
+
+def tile_columns(tiles: list[tuple[str, str]]) -> int:
+    """Columns of the key figures' grid: the tiles split over TILE_ROWS rows, the last row maybe shorter."""
+    return max(1, -(-len(tiles) // TILE_ROWS))
+
+
 @dataclass(frozen=True)
 class TextTable:
     """A table printed as text: body rows under an optional header row."""
@@ -63,7 +71,7 @@ class Section:
     title: str  # the page heading (the map's is drawn inside its image)
     subtitle: str | None = None
     lines: list[str] = field(default_factory=list)
-    tiles: list[tuple[str, str]] = field(default_factory=list)  # (label, value)
+    tiles: list[tuple[str, str]] = field(default_factory=list)  # (label, value), drawn in TILE_ROWS rows
     charts: list[Chart] = field(default_factory=list)
     tables: list[TextTable] = field(default_factory=list)
 

@@ -137,8 +137,21 @@ def test_pdf_key_figures_equal_the_query_layer(built):
     printed = dict(result["pack"].key_figures)
     # overdue counts open incidents past due *now*: allow for one falling due during the test
     overdue = incident_totals(engine, code, window=result["window"])["overdue"]
-    assert abs(int(printed["超期未结"].replace(",", "")) - overdue) <= 2
-    assert printed["超期未结"] in key_page
+    assert abs(int(printed["当前超期"].replace(",", "")) - overdue) <= 2
+    assert printed["当前超期"] in key_page
+    # parked and escalated items are not overdue: their own tile, counted straight from the table
+    assert printed["挂账/督查"] == f"{_held_now(engine, code):,}" and "挂账/督查" in key_page
+    for name, value in printed.items():  # every tile on the page, none cut off by the grid
+        assert _squash(name) in key_page and value in key_page, name
+
+
+def _held_now(engine, code: str) -> int:
+    """Incidents parked or escalated now in the scope (the city, or a community), by plain SQL."""
+    held = sa.select(sa.func.count()).where(incident.c.status.in_(["parked", "escalated"]))
+    if code != "330200":
+        held = held.where(incident.c.community_code == code)
+    with engine.connect() as conn:
+        return int(conn.execute(held).scalar_one())
 
 
 def test_pdf_hotspots_table_leads_with_the_busiest_child(built):
