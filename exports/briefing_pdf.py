@@ -130,10 +130,11 @@ def _cover(section: Section, body: Body) -> list:
 
 def _kpis(section: Section, body: Body) -> list:
     styles = body.styles
-    tiles = [[_p(value, styles["value"]), _p(name, styles["tile"])] for name, value in section.tiles]
+    tiles: list[list[Paragraph] | str] = [[_p(value, styles["value"]), _p(name, styles["tile"])]
+                                          for name, value in section.tiles]
     columns = tile_columns(section.tiles)
+    tiles += [""] * (-len(tiles) % columns)  # empty cells end a shorter last row
     rows = [tiles[i:i + columns] for i in range(0, len(tiles), columns)]
-    rows[-1] += [""] * (columns - len(rows[-1]))  # an empty cell ends a shorter last row
     table = Table(rows, colWidths=[body.width / columns] * columns, rowHeights=[42 * mm] * len(rows))
     table.setStyle(
         TableStyle(

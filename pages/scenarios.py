@@ -13,9 +13,11 @@ from scenario_model import Overrides
 from settings import get_settings
 from ui import data
 from ui import scenario_builder as builder
+from ui import scenario_draft as drafts
 from ui import scenario_results as results
 from ui.frame import current_view
 from ui.i18n import t, term
+from ui.scenario_overrides import overrides_list
 from ui.state import ViewState, quoted, set_view
 from ui.widgets import ONE_DECIMAL, fmt_int, fmt_num, fmt_pct, legend, plain, table
 
@@ -46,7 +48,7 @@ def _sync_with_url(state: ViewState) -> None:
     if not wanted or st.session_state.get(LOADED) == wanted:
         return
     try:
-        builder.replace_draft(results.saved_overrides(wanted))
+        drafts.replace_draft(results.saved_overrides(wanted))
     except InvalidInput:
         st.warning(t("scn_missing") + plain(quoted(wanted)))
         set_view(state, scenario=None)
@@ -125,8 +127,8 @@ def _difference_map(state: ViewState, baseline: sc.Baseline, res: dict, level: s
                             selection_mode="single-object", key=f"scn-map-{state.scope}-{level}", height=MAP_HEIGHT)
     legend(smap.legend_entries(), "scn_change")
     location = smap.picked_location(event.selection.objects if event else None)
-    if location and location != builder.picked():
-        builder.set_picked(location)
+    if location and location != drafts.picked():
+        drafts.set_picked(location)
         st.rerun()
 
 
@@ -167,9 +169,9 @@ def _save_form(state: ViewState, baseline: sc.Baseline) -> None:
         if not st.form_submit_button(t("scn_save"), type="primary"):
             return
     try:
-        results.save(name, author, builder.draft(), facts=baseline.facts, replace=replace)
+        results.save(name, author, drafts.draft(), facts=baseline.facts, replace=replace)
     except InvalidInput as exc:
-        builder.show_problems(exc)
+        drafts.show_problems(exc)
         return
     st.session_state[LOADED], st.session_state[FLASH] = name.strip(), t("scn_saved_ok") + plain(name.strip())
     set_view(state, scenario=name.strip())
@@ -187,7 +189,7 @@ build_column, result_column = st.columns([2, 3], gap="large")
 with result_column:
     level = st.selectbox(t("scn_level"), results.levels(baseline.scope_level), format_func=lambda v: term("level", v),
                          key="scn-level")
-    current = Overrides.model_validate(builder.draft()).model_dump_json()
+    current = Overrides.model_validate(drafts.draft()).model_dump_json()
     res = results.compared(state.scope, window, level, reference, current)
     _tiles(res)
     map_level = results.map_level(baseline.scope_level, level)
@@ -196,7 +198,7 @@ with result_column:
 with build_column:
     st.subheader(t("scn_build"))
     builder.builder(baseline)
-    builder.overrides_list(baseline)
+    overrides_list(baseline)
     st.caption(f"{t('scn_walking')}: {fmt_num(get_settings().walking_distance_m, 0)}")
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -1,4 +1,4 @@
-"""The scenario builder: the draft overrides in the session and the widgets that change them."""
+"""The scenario builder: the tabs of widgets that change the draft (ui.scenario_draft), each change validated."""
 
 from __future__ import annotations
 
@@ -8,53 +8,12 @@ from errors import InvalidInput
 from geo.geojson_io import MAX_BYTES as ZONE_MAX_BYTES
 from geo.geojson_io import polygon_from_geojson, polygon_from_text
 from geo.scenario import Baseline
-from queries.scenarios import OverrideNames
-from scenario_model import Overrides, parse_overrides
-from ui import scenario_results as results
-from ui.i18n import say, t, term
-from ui.widgets import file_uploader, fmt_int, fmt_num, fmt_quantity
+from ui.i18n import t, term
+from ui.scenario_draft import apply, draft, draft_names, named, picked, show_problems, version
+from ui.widgets import file_uploader, fmt_int, fmt_quantity
 from vocab import ASSEMBLY_KINDS, BED_TYPE_CODES, CATEGORY_CODES
 
-DRAFT, VERSION, PICK, VERTICES = "scn.draft", "scn.version", "scn.pick", "scn.vertices"
-
-
-def draft() -> dict:
-    """The overrides being built (JSON form), empty at first."""
-    return st.session_state.setdefault(DRAFT, Overrides().model_dump(mode="json"))
-
-
-def version() -> int:
-    """Bumped on every change so keyed widgets start again from the draft."""
-    return st.session_state.setdefault(VERSION, 0)
-
-
-def replace_draft(overrides: Overrides) -> None:
-    st.session_state[DRAFT] = overrides.model_dump(mode="json")
-    st.session_state[VERSION] = version() + 1
-
-
-def show_problems(exc: InvalidInput) -> None:
-    # st.text, not markdown: a problem quotes what was typed (names, codes), shown as it is
-    st.error(t("scn_problems"))
-    st.text("\n".join(f"• {say(p)}" for p in exc.messages))
-
-
-def _apply(baseline: Baseline, **changes) -> None:
-    """Validate the draft with the changes against the city; apply and rerun, or show why not."""
-    try:
-        replace_draft(parse_overrides({**draft(), **changes}, baseline.facts))
-    except InvalidInput as exc:
-        show_problems(exc)
-        return
-    st.rerun()
-
-
-def picked() -> tuple[float, float] | None:
-    return st.session_state.get(PICK)
-
-
-def set_picked(location: tuple[float, float]) -> None:
-    st.session_state[PICK] = location
+VERTICES = "scn.vertices"
 
 
 def _lon_lat(prefix: str) -> tuple[float | None, float | None]:
@@ -72,11 +31,6 @@ def _point_names(baseline: Baseline) -> dict[str, str]:
     return dict(zip(a["code"], a["name"] + " (" + a["code"] + ")", strict=True))
 
 
-def _draft_names() -> OverrideNames:
-    """The database's names of the places the draft names (a loaded scenario may name some outside the scope)."""
-    return results.override_names(Overrides.model_validate(draft()).model_dump_json())
-
-
 def _current_capacities(baseline: Baseline, current: dict) -> dict[str, int]:
     """Each assembly point's capacity as the draft has it (its own change, else the baseline's)."""
     base = dict(zip(baseline.assembly["code"], baseline.assembly["capacity"].astype(int), strict=True))
@@ -85,23 +39,23 @@ def _current_capacities(baseline: Baseline, current: dict) -> dict[str, int]:
 
 def _points_tab(baseline: Baseline) -> None:
     names, current = _point_names(baseline), draft()
-    elsewhere = _draft_names().assembly_points  # points of a loaded scenario outside the scope
+    elsewhere = draft_names().assembly_points  # points of a loaded scenario outside the scope
 
     def label(code: str) -> str:
-        return names.get(code) or _named(elsewhere, code)
+        return names.get(code) or named(elsewhere, code)
 
     closed_now = set(baseline.assembly.loc[baseline.assembly["status"] != "open", "code"])
     close = st.multiselect(t("scn_close"), sorted(set(names) | set(current["close"])), default=current["close"],
                            format_func=label, key=f"scn-close-{version()}",
                            placeholder=t("scn_pick_points"))
     if close != current["close"]:
-        _apply(baseline, close=close)
+        apply(baseline, close=close)
     reopen_options = sorted((closed_now & set(names)) | set(current["reopen"]))
     reopen = st.multiselect(t("scn_reopen"), reopen_options, default=current["reopen"],
                             format_func=label, key=f"scn-reopen-{version()}",
                             placeholder=t("scn_pick_points"))
     if reopen != current["reopen"]:
-        _apply(baseline, reopen=reopen)
+        apply(baseline, reopen=reopen)
     with st.form(f"scn-capacity-{version()}", border=True):
         st.caption(t("scn_capacity"))
         capacities = _current_capacities(baseline, current)
@@ -113,7 +67,7 @@ def _points_tab(baseline: Baseline) -> None:
             if capacity is None:
                 st.warning(t("scn_need_value"))
             else:
-                _apply(baseline, capacities={**current["capacities"], code: int(capacity)})
+                apply(baseline, capacities={**current["capacities"], code: int(capacity)})
     with st.form(f"scn-new-point-{version()}", border=True):
         st.caption(t("scn_new_point"))
         name = st.text_input(t("name"), value="临时避难点")
@@ -124,7 +78,7 @@ def _points_tab(baseline: Baseline) -> None:
         lon, lat = _lon_lat("scn-new-point")
         if st.form_submit_button(t("scn_add")):
             point = {"name": name, "kind": kind, "capacity": int(capacity), "lon": lon, "lat": lat}
-            _apply(baseline, new_points=[*current["new_points"], point])
+            apply(baseline, new_points=[*current["new_points"], point])
 
 
 def _health_tab(baseline: Baseline) -> None:
@@ -136,7 +90,7 @@ def _health_tab(baseline: Baseline) -> None:
         lon, lat = _lon_lat("scn-field-hospital")
         if st.form_submit_button(t("scn_add")):
             hospital = {"name": name, "beds": int(beds), "lon": lon, "lat": lat}
-            _apply(baseline, field_hospitals=[*current["field_hospitals"], hospital])
+            apply(baseline, field_hospitals=[*current["field_hospitals"], hospital])
     h = baseline.hospitals[baseline.hospitals["in_scope"]]
     names = dict(zip(h["code"], h["name"], strict=True))
     with st.form(f"scn-beds-{version()}", border=True):
@@ -151,7 +105,7 @@ def _health_tab(baseline: Baseline) -> None:
             else:
                 change = {"hospital_code": code, "bed_type": bed_type, "total": int(total)}
                 kept = [b for b in current["beds"] if (b["hospital_code"], b["bed_type"]) != (code, bed_type)]
-                _apply(baseline, beds=[*kept, change])
+                apply(baseline, beds=[*kept, change])
 
 
 def _supply_tab(baseline: Baseline) -> None:
@@ -171,7 +125,7 @@ def _supply_tab(baseline: Baseline) -> None:
             else:
                 depot, item = line.split("|", 1)
                 kept = [s for s in current["stock"] if (s["depot_code"], s["item"]) != (depot, item)]
-                _apply(baseline, stock=[*kept, {"depot_code": depot, "item": item, "quantity": float(quantity)}])
+                apply(baseline, stock=[*kept, {"depot_code": depot, "item": item, "quantity": float(quantity)}])
 
 
 def _zone_from(baseline: Baseline, read) -> None:
@@ -180,7 +134,7 @@ def _zone_from(baseline: Baseline, read) -> None:
     except InvalidInput as exc:
         show_problems(exc)
         return
-    _apply(baseline, hazard_zone=zone)
+    apply(baseline, hazard_zone=zone)
 
 
 def _hazard_tab(baseline: Baseline) -> None:
@@ -205,7 +159,7 @@ def _hazard_tab(baseline: Baseline) -> None:
         st.session_state[VERTICES] = []
         st.rerun()
     if draft()["hazard_zone"] and st.button(t("scn_remove_zone"), key="scn-remove-zone"):
-        _apply(baseline, hazard_zone=None)
+        apply(baseline, hazard_zone=None)
 
 
 def _incidents_tab(baseline: Baseline) -> None:
@@ -219,7 +173,7 @@ def _incidents_tab(baseline: Baseline) -> None:
         factor = st.number_input(t("scn_factor"), value=2.0, step=0.5)
         if st.form_submit_button(t("scn_add")):
             multiplier = {"category": category, "area_code": area, "factor": float(factor)}
-            _apply(baseline, multipliers=[*draft()["multipliers"], multiplier])
+            apply(baseline, multipliers=[*draft()["multipliers"], multiplier])
 
 
 def builder(baseline: Baseline) -> None:
@@ -231,67 +185,3 @@ def builder(baseline: Baseline) -> None:
     for tab, body in zip(tabs, (_points_tab, _health_tab, _supply_tab, _hazard_tab, _incidents_tab), strict=True):
         with tab:
             body(baseline)
-
-
-def _named(names: dict[str, str], code: str) -> str:
-    """A place by its name, the code beside it (the code alone if the database does not know it)."""
-    return f"{names[code]} ({code})" if code in names else code
-
-
-def _facility_items(current: dict, names: OverrideNames) -> list[tuple[str, int | str, str]]:
-    points = names.assembly_points
-    items: list[tuple[str, int | str, str]] = [("close", c, f"{t('scn_close')}: {_named(points, c)}")
-                                               for c in current["close"]]
-    items += [("reopen", c, f"{t('scn_reopen')}: {_named(points, c)}") for c in current["reopen"]]
-    items += [("capacities", c, f"{t('scn_capacity')}: {_named(points, c)} → {fmt_int(n)}")
-              for c, n in current["capacities"].items()]
-    items += [("beds", i, f"{t('scn_beds')}: {_named(names.hospitals, b['hospital_code'])} "
-               f"{term('bed_type', b['bed_type'])} → {fmt_int(b['total'])}") for i, b in enumerate(current["beds"])]
-    items += [("stock", i, f"{t('scn_stock')}: {_named(names.depots, s['depot_code'])} · {s['item']} → "
-               f"{fmt_num(s['quantity'])}") for i, s in enumerate(current["stock"])]
-    return items
-
-
-def _items(current: dict, names: OverrideNames) -> list[tuple[str, int | str, str]]:
-    """(field, index or key, text) for every override in the draft, each place by its name."""
-    items = _facility_items(current, names)
-    items += [("new_points", i, f"{t('scn_new_point')}: {p['name']} {fmt_int(p['capacity'])} @ {p['lon']:.5f}, "
-               f"{p['lat']:.5f}") for i, p in enumerate(current["new_points"])]
-    items += [("field_hospitals", i, f"{t('scn_field_hospital')}: {h['name']} {fmt_int(h['beds'])} @ {h['lon']:.5f}, "
-               f"{h['lat']:.5f}") for i, h in enumerate(current["field_hospitals"])]
-    items += [("multipliers", i, f"{t('scn_multiplier')}: "
-               f"{term('category', m['category']) if m['category'] else t('scn_all')} · "
-               f"{_named(names.areas, m['area_code']) if m['area_code'] else t('scn_all')} × {m['factor']}")
-              for i, m in enumerate(current["multipliers"])]
-    if current["hazard_zone"]:
-        items.append(("hazard_zone", 0, t("scn_tab_hazard") + f" ({current['hazard_zone']['type']})"))
-    return items
-
-
-def _without(current: dict, field: str, key) -> dict:
-    value = current[field]
-    if field == "hazard_zone":
-        return {field: None}
-    if isinstance(value, dict):
-        return {field: {k: v for k, v in value.items() if k != key}}
-    if field in ("close", "reopen"):
-        return {field: [c for c in value if c != key]}
-    return {field: [v for i, v in enumerate(value) if i != key]}
-
-
-def overrides_list(baseline: Baseline) -> None:
-    """The draft's overrides, each with a remove button, and a button to clear them all."""
-    current = draft()
-    items = _items(current, _draft_names())
-    st.markdown(f"**{t('scn_overrides')}**")
-    if not items:
-        st.caption(t("scn_no_changes"))
-        return
-    for n, (field, key, text) in enumerate(items):
-        left, right = st.columns([6, 1], vertical_alignment="center")
-        left.text(text)  # names typed by planners or from the database: text, never Markdown
-        if right.button("✕", key=f"scn-rm-{n}-{version()}", help=t("scn_remove")):
-            _apply(baseline, **_without(current, field, key))
-    if st.button(t("scn_clear"), key="scn-clear", icon=":material/restart_alt:"):
-        replace_draft(Overrides())
-        st.rerun()
