@@ -229,7 +229,7 @@ def test_repeats_with_the_same_key_or_external_id_create_nothing(live):
     ids = {_post(live, external).json()[0]["service_request_id"] for _ in range(3)}
     assert len(ids) == 1 and _count(live.engine, incident.c.external_id == external["external_id"]) == 1
     changed = _post(live, {**body, "service_code": "fire"}, key=key)
-    assert changed.status_code == 409 and "different category" in changed.json()[0]["description"]
+    assert changed.status_code == 422 and "different category" in changed.json()[0]["description"]
     # Ten clients retrying at once with one key: one incident, every answer names it.
     race_key = str(uuid.uuid4())
     with ThreadPoolExecutor(10) as pool:
