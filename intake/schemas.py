@@ -74,8 +74,8 @@ class ServiceRequestIn(_Body):
         "wgs84",
         max_length=16,
         description="Extension: the coordinate system of lat and long: wgs84 (GPS; cgcs2000 is taken as the same), "
-        "gcj02 (AMap, Tencent and most Chinese map apps), bd09 (Baidu). Converted to WGS84 before it is stored; "
-        "any other value is a 400.",
+        "gcj02 (AMap, Tencent and most Chinese map apps), bd09 (Baidu); case, '-' and '_' do not matter (GCJ-02). "
+        "Converted to WGS84 before it is stored; any other value is a 400.",
         json_schema_extra={"enum": list(INTAKE_CRS)},
     )
     address_string: str | None = Field(
