@@ -109,6 +109,10 @@ class Conflict(CityOpsError):
         self.allowed = allowed or []
 
 
+class KeyReused(CityOpsError):
+    """An Idempotency-Key or external_id sent again with a different request: refused, nothing written."""
+
+
 class InvalidInput(CityOpsError):
     """Input that cannot be used as given; the message says what to fix, one entry per problem."""
 

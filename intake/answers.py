@@ -6,7 +6,7 @@ from datetime import datetime
 
 from clock import to_local
 from privacy import mask_description, mask_numbers_in_text
-from queries.intake import Created
+from queries.intake import CONTENT_KEY_WINDOW, Created
 from texts import term
 from vocab import CATEGORIES, CATEGORY_GROUPS, OPEN_STATUSES
 
@@ -68,5 +68,8 @@ def created_out(result: Created) -> list[dict]:
     if result.created:
         notice = f"已受理 received: grid {row['grid_code']}, due {_stamp(row['due_at'])}"
     else:
-        notice = "重复提交 repeat of an earlier request (same external_id / Idempotency-Key): nothing new was created"
+        notice = (
+            "重复提交 repeat of an earlier request (the same Idempotency-Key or external_id, or without them the same "
+            f"report within {CONTENT_KEY_WINDOW.total_seconds() / 60:g} minutes): nothing new was created"
+        )
     return [{"service_request_id": str(row["id"]), "service_notice": notice, "account_id": None}]

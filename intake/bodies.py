@@ -13,9 +13,10 @@ from starlette.formparsers import MultiPartParser
 
 from errors import InvalidInput
 from formats import CJK_START
+from geo.crs import crs_code, point_to_wgs84
 from geo.locate import GridLocator
 from intake.errors import Open311Error, validation_problems
-from intake.schemas import FIELD_HINTS, ServiceRequestIn
+from intake.schemas import FIELD_HINTS, INTAKE_CRS, ServiceRequestIn
 from intake.spec import BASE
 from queries.intake import IncidentDraft
 from vocab import CATEGORY_CODES, PRIORITY_CODES, SOURCE_CODES
@@ -204,6 +205,10 @@ def _check_codes(body: ServiceRequestIn) -> None:
         problems.append(f"source '{body.source}' is unknown: {FIELD_HINTS['source']}.")
     if body.priority not in PRIORITY_CODES:
         problems.append(f"priority '{body.priority}' is unknown: {FIELD_HINTS['priority']}.")
+    try:
+        crs_code(body.crs)
+    except ValueError:
+        problems.append(f"crs '{body.crs}' is unknown: use one of {', '.join(INTAKE_CRS)} (default wgs84).")
     if problems:
         raise Open311Error(400, problems)
 
@@ -219,18 +224,20 @@ def _contact_name(body: ServiceRequestIn) -> str | None:
 
 
 def incident_draft(locator: GridLocator, body: ServiceRequestIn, key: str | None) -> IncidentDraft:
-    """The incident to write for a report: codes checked, placed in its grid cell (422 outside the city)."""
+    """The incident to write for a report: codes checked, coordinates in WGS84, placed in its grid cell (422
+    outside the city)."""
     _check_codes(body)
+    lon, lat = point_to_wgs84(body.long, body.lat, body.crs)
     try:
-        location = locator.locate(body.long, body.lat)
+        location = locator.locate(lon, lat)
     except InvalidInput as exc:
         raise Open311Error(422, exc.problems) from exc
     return IncidentDraft(
         category=body.service_code,
         source=body.source,
         priority=body.priority,
-        lon=body.long,
-        lat=body.lat,
+        lon=lon,
+        lat=lat,
         **location.__dict__,
         description=body.description or None,
         address=body.address_string or None,

@@ -14,7 +14,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from errors import CityOpsError, Conflict, DatabaseUnavailable, InvalidInput, NotFound, Overloaded, SpatialiteMissing
+from errors import (
+    CityOpsError,
+    Conflict,
+    DatabaseUnavailable,
+    InvalidInput,
+    KeyReused,
+    NotFound,
+    Overloaded,
+    SpatialiteMissing,
+)
 from intake.schemas import FIELD_HINTS
 from intake.spec import BASE
 
@@ -92,6 +101,7 @@ ANSWERS: dict[type[Exception], Answer] = {
     InvalidInput: Answer(400, _problems),
     NotFound: Answer(404, _message),
     Conflict: Answer(409, _message, allowed=True),
+    KeyReused: Answer(422, _message),  # as the IETF Idempotency-Key draft says; 409 is a step out of order here
     DatabaseUnavailable: Answer(503, _message, RETRY_SOON),
     Overloaded: Answer(503, _message, RETRY_SOON),
     SpatialiteMissing: Answer(503, _message, RETRY_SOON),

@@ -7,14 +7,23 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import Connection
 
 from clock import now_utc
 from intake.answers import SERVICES, created_out, request_out
 from intake.bodies import body_fields, idempotency_key, incident_draft, parse
+from intake.keys import StepAnswer, keyed_step
 from intake.params import DEFAULT_LIMIT, MAX_LIMIT, as_incident_id, request_query
 from intake.schemas import RequestCreated, Service, ServiceRequestIn, ServiceRequestOut, TransitionIn
-from intake.spec import BASE, CREATED_LINKS, IDEMPOTENCY_PARAMETER, error_answers, json_or_form_body
+from intake.spec import (
+    BASE,
+    CREATED_LINKS,
+    IDEMPOTENCY_PARAMETER,
+    STEP_IDEMPOTENCY_PARAMETER,
+    error_answers,
+    json_or_form_body,
+)
 from intake.state import IntakeState, Running
 from queries.engine import check_reachable, database_identity
 from queries.intake import Created, create_incident, service_request, service_requests, transition_incident
@@ -43,7 +52,7 @@ def services() -> JSONResponse:
     summary="Report an incident (JSON or form)",
     responses={
         200: {"model": list[RequestCreated], "description": "A repeat: the earlier request."},
-        **error_answers(400, 408, 409, 413, 415, 422, 503),
+        **error_answers(400, 408, 413, 415, 422, 503),
     },
     openapi_extra={
         "requestBody": json_or_form_body(ServiceRequestIn),
@@ -52,6 +61,11 @@ def services() -> JSONResponse:
     },
 )
 async def create_request(request: Request, state: Running) -> JSONResponse:
+    """Report an incident. A retry creates nothing and answers 200 with the first request's id when it
+    carries the first try's Idempotency-Key or external_id (the same key with another report is a 422);
+    a report with neither is known again by its content (source, service_code, priority, lat/long to
+    5 decimals, description, address, reporter) for queries.intake.CONTENT_KEY_WINDOW (10 minutes) after
+    it was first stored. lat/long are converted to WGS84 from the system crs names (gcj02, bd09)."""
     key = idempotency_key(request)
     body = parse(ServiceRequestIn, await body_fields(request))
     draft = incident_draft(state.locator, body, key)
@@ -104,20 +118,30 @@ def get_request(state: Running, request_id: str) -> JSONResponse:
     f"{BASE}/requests/{{request_id}}/transitions.json",
     response_model=list[ServiceRequestOut],
     tags=["lifecycle extension"],
-    responses=error_answers(400, 404, 408, 409, 413, 415, 503),
+    responses=error_answers(400, 404, 408, 409, 413, 415, 422, 503),
     summary="Take a lifecycle step: dispatch, handle, resolve, close, void, park, escalate, reopen",
     operation_id="transition",
-    openapi_extra={"requestBody": json_or_form_body(TransitionIn)},
+    openapi_extra={"requestBody": json_or_form_body(TransitionIn), "parameters": [STEP_IDEMPOTENCY_PARAMETER]},
 )
-async def transition(request: Request, state: Running, request_id: str) -> JSONResponse:
+async def transition(request: Request, state: Running, request_id: str) -> Response:
+    """Take one step. Retry only with the Idempotency-Key of the first try: the step is then taken once and
+    every retry gets the first answer again, byte for byte (header Idempotent-Replayed: true), even after a
+    crash, since the key is committed with the step. The same key with another step or request is a 422.
+    Without a key a retried step that was applied is a 409 (the incident has moved on)."""
     incident_id = as_incident_id(request_id)
+    key = idempotency_key(request)
     step = parse(TransitionIn, await body_fields(request))
-    row = await state.write(
-        lambda conn: transition_incident(
-            conn, incident_id, step.action, step.note, city_code=state.city_code, now=now_utc()
-        )
+
+    def take_step(conn: Connection) -> dict:
+        return transition_incident(conn, incident_id, step.action, step.note, city_code=state.city_code, now=now_utc())
+
+    if key is None:
+        return JSONResponse([request_out(await state.write(take_step))])
+    answer: StepAnswer = await state.write(
+        lambda conn: keyed_step(conn, key, incident_id, step, take_step, now=now_utc())
     )
-    return JSONResponse([request_out(row)])
+    replayed = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return Response(answer.body, media_type="application/json", headers=replayed)
 
 
 def _identity(state: IntakeState) -> dict[str, object]:

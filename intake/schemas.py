@@ -8,13 +8,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vocab import ACTION_CODES, CATEGORY_CODES, PRIORITY_CODES, SOURCE_CODES
 
+# Values of crs the intake documents (geo.crs.crs_code also reads e.g. 'GCJ-02', 'EPSG:4326').
+INTAKE_CRS = ("wgs84", "gcj02", "bd09", "cgcs2000")
+
 # What to tell a client about each field when it is missing or malformed.
 FIELD_HINTS = {
     "service_code": "send one of the service_code values of GET /open311/v2/services.json",
-    "lat": "send lat and long as WGS84 decimal degrees, e.g. lat=29.87&long=121.55 (an address_string "
-    "alone cannot be placed: there is no geocoder)",
-    "long": "send lat and long as WGS84 decimal degrees, e.g. lat=29.87&long=121.55 (an address_string "
-    "alone cannot be placed: there is no geocoder)",
+    "lat": "send lat and long as decimal degrees, e.g. lat=29.87&long=121.55, in WGS84 or in the system crs "
+    "names (an address_string alone cannot be placed: there is no geocoder)",
+    "long": "send lat and long as decimal degrees, e.g. lat=29.87&long=121.55, in WGS84 or in the system crs "
+    "names (an address_string alone cannot be placed: there is no geocoder)",
+    "crs": "send crs as one of wgs84 (the default), gcj02 (AMap, Tencent), bd09 (Baidu)",
     "source": f"use one of {', '.join(SOURCE_CODES)} (default hotline_12345)",
     "priority": f"use one of {', '.join(PRIORITY_CODES)} (default routine)",
     "action": f"use one of {', '.join(ACTION_CODES)}",
@@ -60,8 +64,20 @@ class ServiceRequestIn(_Body):
         examples=["greening"],
         json_schema_extra={"enum": list(CATEGORY_CODES)},
     )
-    lat: float = Field(allow_inf_nan=False, description="WGS84 latitude.", examples=[29.8683])
-    long: float = Field(allow_inf_nan=False, description="WGS84 longitude.", examples=[121.544])
+    lat: float = Field(
+        allow_inf_nan=False, description="Latitude (WGS84 unless crs says otherwise).", examples=[29.8683]
+    )
+    long: float = Field(
+        allow_inf_nan=False, description="Longitude (WGS84 unless crs says otherwise).", examples=[121.544]
+    )
+    crs: str = Field(
+        "wgs84",
+        max_length=16,
+        description="Extension: the coordinate system of lat and long: wgs84 (GPS; cgcs2000 is taken as the same), "
+        "gcj02 (AMap, Tencent and most Chinese map apps), bd09 (Baidu); case, '-' and '_' do not matter (GCJ-02). "
+        "Converted to WGS84 before it is stored; any other value is a 400.",
+        json_schema_extra={"enum": list(INTAKE_CRS)},
+    )
     address_string: str | None = Field(
         None, max_length=200, description="Address, as well as lat and long (there is no geocoder)."
     )

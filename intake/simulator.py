@@ -214,12 +214,14 @@ class Simulator:
     async def _walk(self, request_id: str, steps: list[tuple[float, str]]) -> None:
         self.tally.pending += 1
         try:
-            elapsed = 0.0
-            for at_hours, action in steps:
+            elapsed, walk = 0.0, uuid.uuid4().hex
+            for n, (at_hours, action) in enumerate(steps):
                 await asyncio.sleep(max(0.0, at_hours - elapsed) * 3600 / self.args.speed)
                 elapsed = at_hours
                 response = await self._post(
-                    f"{BASE}/requests/{request_id}/transitions.json", {"action": action, "note": "模拟 simulated"}
+                    f"{BASE}/requests/{request_id}/transitions.json",
+                    {"action": action, "note": "模拟 simulated"},
+                    f"sim-step-{walk}-{n}",  # a retry of the step gets its first answer, never a 409
                 )
                 if response is None or not self._step_done(response, action, request_id):
                     return
@@ -230,7 +232,7 @@ class Simulator:
         if response.status_code == 200:
             self.tally.steps += 1
             return True
-        # A retried step whose first try was applied answers 409: the incident has moved on.
+        # 409: another client moved the incident on (a retry of our own step is answered 200 by its key).
         log.info("step %s of %s not taken (%d): %s", action, request_id, response.status_code, response.text[:200])
         self.tally.rejected += 1
         return False

@@ -11,10 +11,10 @@ BASE = "/open311/v2"
 ERROR_TEXT = {
     400: "Malformed or missing parameters; the description says what to fix.",
     404: "No such service request.",
-    409: "A lifecycle step out of order, or a reused key with different content.",
+    409: "A lifecycle step out of order (allowed_actions lists the next ones).",
     413: "The body is larger than the service accepts.",
     415: "A body type other than JSON or a form.",
-    422: "Coordinates outside the city.",
+    422: "Coordinates outside the city, or an Idempotency-Key / external_id already used for another request.",
     408: "The body did not arrive in time.",
     414: "The URL is longer than the service accepts.",
     503: "The database is unreachable or the service is overloaded (Retry-After); retry later with the same "
@@ -42,6 +42,13 @@ IDEMPOTENCY_PARAMETER = {
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 128},
     "description": "Retry a POST with the same key: the earlier request is returned, nothing new is created.",
+}
+
+
+STEP_IDEMPOTENCY_PARAMETER = {
+    **IDEMPOTENCY_PARAMETER,
+    "description": "Retry a step with the same key: it is taken once, and every retry gets the first answer again "
+    "(Idempotent-Replayed: true); the same key with another step or request is a 422.",
 }
 
 

@@ -10,6 +10,12 @@ nothing, so the batch goes on. Any other exception rolls the whole batch back; t
 then run again one per transaction, so only the failing job fails (and a unique-key race with
 another writer process resolves itself on the second run, when the look-up finds the row).
 
+An error at COMMIT itself is ambiguous on PostgreSQL (the connection dropped: did the server commit?). The
+writer then asks the server, on a new connection, whether the batch's transaction committed (its id was read
+before COMMIT) and runs the batch again only if it did not; a batch that committed keeps its outcomes, so a
+201 stays a 201 and a step is not refused as out of order by its own earlier run. When the server cannot
+tell, the callers get a 503 saying the write may be stored (a retry with the same key is safe).
+
 Overload: the queue is bounded (submit raises Overloaded when it is full), and a caller that
 stops waiting abandons its ticket. An abandoned job is never committed: the writer checks every
 ticket just before COMMIT, and a batch holding an abandoned one is rolled back and run again
@@ -30,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from errors import CityOpsError, DatabaseUnavailable, Overloaded
+from queries.dialects import for_connection
 from queries.engine import Synchronous, writer_engine
 from queries.rollups import batched_counts
 
@@ -42,6 +49,17 @@ _STOP = object()
 
 class _Abandoned(Exception):
     """A caller gave up on a job of the batch before COMMIT: roll back, run the rest again."""
+
+
+class _CommitUnknown(Exception):
+    """COMMIT failed in a way that does not say whether it happened: the batch's outcomes and its transaction."""
+
+    def __init__(self, outcomes: dict[int, Outcome], token: str | None) -> None:
+        super().__init__("COMMIT failed")
+        self.outcomes, self.token = outcomes, token
+
+
+DOUBT_CHECKS = 10  # times the writer asks whether a batch committed before it gives up (0.2 s apart and more)
 
 
 class Ticket:
@@ -182,26 +200,58 @@ class Writer:
                 return self._run_jobs(tickets)
             except _Abandoned:
                 continue  # rolled back: the same jobs less the abandoned ones
+            except _CommitUnknown as unknown:
+                if self._committed(unknown.token):
+                    return unknown.outcomes
+                failure: BaseException | None = unknown.__cause__  # not committed: as any rolled-back failure
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-                # Locked, busy, a dropped connection, a deadlock: all rolled back, so run again.
-                log.warning("write transaction failed (attempt %d of %d): %s", attempt, self._attempts, exc)
-                if attempt == self._attempts:
-                    raise DatabaseUnavailable(
-                        "The database did not accept the write: retry with the same Idempotency-Key in a moment."
-                    ) from exc
-                time.sleep(0.05 * attempt)
-                attempt += 1
+                failure = exc  # locked, busy, a dropped connection, a deadlock: all rolled back, so run again
+            log.warning("write transaction failed (attempt %d of %d): %s", attempt, self._attempts, failure)
+            if attempt == self._attempts:
+                raise DatabaseUnavailable(
+                    "The database did not accept the write: retry with the same Idempotency-Key in a moment."
+                ) from failure
+            time.sleep(0.05 * attempt)
+            attempt += 1
+
+    def _committed(self, token: str | None) -> bool:
+        """Whether the transaction whose COMMIT failed committed, asked on a new connection; DatabaseUnavailable
+        when the database does not tell (then nothing is run again: the callers retry with their keys)."""
+        if token is None:
+            return False  # a failed COMMIT on this database never committed (dialects' transaction_token)
+        for check in range(1, DOUBT_CHECKS + 1):
+            try:
+                with self._engine.connect() as conn:
+                    committed = for_connection(conn).transaction_committed(conn, token)
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                log.warning("cannot ask whether transaction %s committed (check %d): %s", token, check, exc)
+                committed = None
+            if committed is not None:
+                log.warning("COMMIT of transaction %s failed; the database says it %s", token,
+                            "committed" if committed else "did not commit")
+                return committed
+            time.sleep(0.2 * check)
+        raise DatabaseUnavailable(
+            "The database has not confirmed the commit: the request may be stored; retry with the same "
+            "Idempotency-Key, which never stores it twice."
+        )
 
     def _run_jobs(self, tickets: list[Ticket]) -> dict[int, Outcome]:
         outcomes: dict[int, Outcome] = {}
-        with self._engine.begin() as conn:
+        with self._engine.connect() as conn:
+            transaction = conn.begin()  # rolled back when the connection closes without a COMMIT
             with batched_counts(conn):
                 for ticket in tickets:
                     try:
                         outcomes[id(ticket)] = (True, ticket.job(conn))
                     except CityOpsError as exc:  # raised before the job wrote anything
                         outcomes[id(ticket)] = (False, exc)
+            token = for_connection(conn).transaction_token(conn)
             self._claim_for_commit(tickets)
+            try:
+                transaction.commit()
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                raise _CommitUnknown(outcomes, token) from exc
         return outcomes
 
     def _claim_for_commit(self, tickets: list[Ticket]) -> None:

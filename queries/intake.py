@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import uuid
 from collections.abc import Sequence
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from clock import epoch_hour
-from errors import Conflict, NotFound
+from errors import Conflict, KeyReused, NotFound
 from queries.dialects import for_connection
 from queries.frames import frame
 from queries.rollups import ROLLUP_TABLES, Row, close_bins, count_close, count_status, rebuild
@@ -22,6 +24,7 @@ from queries.schema import (
     incident,
     incident_contact,
     incident_step,
+    intake_key,
 )
 from queries.scope import inside, resolve
 from vocab import CLOSED_STATUSES, DUE_HOURS, OPEN_STATUSES, STATUS_TIME_COLUMN, TRANSITIONS
@@ -49,6 +52,13 @@ REQUEST_COLUMNS = (
 )
 # Fields whose difference makes a repeated external id / Idempotency-Key a conflict, not a retry.
 SAME_REQUEST_FIELDS = ("category", "source", "priority", "description", "address")
+# A report sent with neither Idempotency-Key nor external_id is known again by its content (content_key)
+# for this long after it was first stored: a client that timed out and sends it again within the window
+# gets the first incident back. Longer would merge genuine new reports of a recurring problem.
+CONTENT_KEY_WINDOW = timedelta(minutes=10)
+# Coordinates in the content key are rounded to about a metre: a retry that writes the same point with
+# other float digits (a form's text, a JSON number) is the same report.
+CONTENT_KEY_DECIMALS = 5
 
 
 @dataclass(frozen=True)
@@ -98,10 +108,10 @@ def _existing(conn: sa.Connection, draft: IncidentDraft) -> list[dict[str, Any]]
 
 
 def _check_same(draft: IncidentDraft, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The one earlier incident a repeat refers to; Conflict when the repeat asks for something else."""
+    """The one earlier incident a repeat refers to; KeyReused when the repeat asks for something else."""
     ids = sorted({r["id"] for r in rows})
     if len(ids) > 1:
-        raise Conflict(
+        raise KeyReused(
             f"external_id '{draft.external_id}' and Idempotency-Key '{draft.idempotency_key}' "
             f"name two different requests ({', '.join(map(str, ids))}): send one of them, "
             "or new values for a new request."
@@ -113,7 +123,7 @@ def _check_same(draft: IncidentDraft, rows: list[dict[str, Any]]) -> dict[str, A
     if draft.external_id and draft.external_id != row["external_id"]:
         differs.append("external_id")
     if differs:
-        raise Conflict(
+        raise KeyReused(
             f"This external_id / Idempotency-Key was already used for request {row['id']} "
             f"with a different {', '.join(differs)}: use a new key for a new request, "
             "or repeat the original request unchanged."
@@ -132,13 +142,62 @@ def _insert_new(conn: sa.Connection) -> sa.Insert:
     return _INSERTS[conn.dialect.name]
 
 
+def content_key(draft: IncidentDraft) -> str:
+    """The key of a report by what it says: source, category, priority, place (rounded), text and reporter."""
+    rounded = [round(draft.lon, CONTENT_KEY_DECIMALS), round(draft.lat, CONTENT_KEY_DECIMALS)]
+    fields = [draft.source, draft.category, draft.priority, *rounded, draft.description, draft.address,
+              draft.contact_name, draft.contact_phone, draft.contact_email]
+    digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
+    return f"content:{digest}"
+
+
+def _claim_content_key(conn: sa.Connection, key: str, now: datetime) -> int | None:
+    """None when this create may go ahead (the key was free, or older than the window, and is now ours);
+    else the id of the incident the same report created within the window.
+
+    One statement, so two writer processes sending the same report at once cannot both go ahead: the
+    second's insert waits for the first's transaction and then finds the key taken."""
+    claim = (
+        for_connection(conn)
+        .insert(intake_key)
+        .values(key=key, at=now)
+        .on_conflict_do_update(
+            index_elements=[intake_key.c.key],
+            set_={"at": now, "incident_id": None},
+            where=intake_key.c.at <= now - CONTENT_KEY_WINDOW,
+        )
+        .returning(intake_key.c.key)
+    )
+    if conn.execute(claim).first() is not None:
+        return None
+    return int(conn.execute(sa.select(intake_key.c.incident_id).where(intake_key.c.key == key)).scalar_one())
+
+
 def create_incident(conn: sa.Connection, draft: IncidentDraft, *, city_code: str, now: datetime) -> Created:
     """Insert a reported incident with its contact and roll-up counts, or return the earlier one.
 
     A repeat (same external_id or Idempotency-Key, same content) creates nothing, also when it
     races another writer process: the insert skips rows whose keys exist and the earlier row is
-    read back. Conflict is raised before anything is written (the writer relies on it).
+    read back. A report with neither key is a repeat when the same content (content_key) was
+    stored within CONTENT_KEY_WINDOW. KeyReused is raised before anything is written (the
+    writer relies on it).
     """
+    if draft.external_id or draft.idempotency_key:
+        return _insert_incident(conn, draft, city_code, now)
+    key = content_key(draft)
+    earlier = _claim_content_key(conn, key, now)
+    if earlier is not None:
+        return Created(_request_row(conn, earlier), created=False)
+    created = _insert_incident(conn, draft, city_code, now)
+    conn.execute(intake_key.update().where(intake_key.c.key == key).values(incident_id=created.row["id"]))
+    return created
+
+
+def _request_row(conn: sa.Connection, incident_id: int) -> dict[str, Any]:
+    return dict(conn.execute(sa.select(*_columns()).where(incident.c.id == incident_id)).mappings().one())
+
+
+def _insert_incident(conn: sa.Connection, draft: IncidentDraft, city_code: str, now: datetime) -> Created:
     values = {
         "external_id": draft.external_id or f"O311-{uuid.uuid4().hex}",
         "idempotency_key": draft.idempotency_key,
@@ -176,6 +235,43 @@ def create_incident(conn: sa.Connection, draft: IncidentDraft, *, city_code: str
     row = {"id": new_id, **values}
     count_status(conn, row, "reported", 1, city_code)
     return Created({k: row[k] for k in REQUEST_COLUMNS}, created=True)
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """The answer a lifecycle step sent with an Idempotency-Key got, kept to answer its retries the same."""
+
+    incident_id: int
+    fingerprint: str  # of the request it was sent with
+    answer: str  # the body, as sent
+
+
+def _step_key(client_key: str) -> str:
+    return f"step:{client_key}"
+
+
+def kept_step_answer(conn: sa.Connection, client_key: str) -> KeptAnswer | None:
+    """The kept answer of the step first sent with this Idempotency-Key, or None."""
+    row = conn.execute(
+        sa.select(intake_key.c.incident_id, intake_key.c.fingerprint, intake_key.c.answer).where(
+            intake_key.c.key == _step_key(client_key)
+        )
+    ).first()
+    return None if row is None else KeptAnswer(int(row.incident_id), str(row.fingerprint), str(row.answer))
+
+
+def keep_step_answer(
+    conn: sa.Connection, client_key: str, answer: KeptAnswer, *, now: datetime
+) -> None:
+    """Keep a step's answer with its key, in the step's transaction (a crash leaves both or neither).
+
+    A key taken meanwhile by another process is an IntegrityError: the writer runs the job again, and
+    its look-up then finds that step."""
+    conn.execute(
+        intake_key.insert(),
+        {"key": _step_key(client_key), "incident_id": answer.incident_id, "fingerprint": answer.fingerprint,
+         "answer": answer.answer, "at": now},
+    )
 
 
 def allowed_actions(status: str) -> list[str]:

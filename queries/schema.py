@@ -180,6 +180,22 @@ incident_step = sa.Table(
     sa.Column("note", sa.String(500)),
 )
 
+# Keys of intake writes that the incident row cannot hold, written in the transaction of the write they
+# name, so a crash leaves both or neither: "step:<Idempotency-Key>" of a lifecycle step, with the request
+# it was sent with (a hash) and the answer it got, so a retry is answered the same; "content:<hash>" of a
+# report sent with neither Idempotency-Key nor external_id, so the same report sent again within
+# queries.intake.CONTENT_KEY_WINDOW finds the incident it created.
+intake_key = sa.Table(
+    "intake_key",
+    metadata,
+    sa.Column("key", sa.String(160), primary_key=True),
+    # None only inside the transaction that claims a content key, until its incident is inserted.
+    sa.Column("incident_id", sa.Integer, sa.ForeignKey("incident.id")),
+    sa.Column("fingerprint", sa.String(64)),
+    sa.Column("answer", sa.Text),
+    sa.Column("at", sa.DateTime, nullable=False),
+)
+
 # Counts per area (every level), report hour, category, source and current status; maintained in
 # the transaction of every incident write so dashboards never scan raw incidents for counts.
 incident_rollup = sa.Table(

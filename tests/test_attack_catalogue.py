@@ -334,6 +334,86 @@ def test_write_past_its_timeout_is_a_503_and_never_stored(intake):
     _only_the_probe_was_written(intake, before, [key])
 
 
+# Item 6: a coordinate system the service does not know is refused, never guessed.
+
+
+def test_unknown_crs_is_a_400_naming_the_known_ones(intake):
+    response = _writes_nothing(intake, lambda: post(intake, report(intake, 11, crs="epsg3857")))
+    _refused(response, 400, "crs 'epsg3857' is unknown: use one of wgs84, gcj02, bd09")
+
+
+def test_crs_that_is_not_text_is_a_400(intake):
+    response = _writes_nothing(intake, lambda: post(intake, report(intake, 12, crs=2)))
+    _refused(response, 400, "crs: Input should be a valid string")
+
+
+def test_unknown_crs_in_a_form_is_a_400(intake):
+    response = _writes_nothing(intake, lambda: post(intake, report(intake, 13, crs="mars"), form=True))
+    _refused(response, 400, "crs 'mars' is unknown")
+
+
+# Item 2: a key sent again with another request is refused (422), and nothing is written.
+
+
+def _new_request(live: Live, i: int) -> str:
+    response = post(live, report(live, i), key=f"catalogue-{uuid.uuid4()}")
+    assert response.status_code == 201, response.text
+    return response.json()[0]["service_request_id"]
+
+
+def test_create_key_sent_again_with_another_report_is_a_422(intake):
+    key = f"catalogue-{uuid.uuid4()}"
+    assert post(intake, report(intake, 14), key=key).status_code == 201
+    response = _writes_nothing(intake, lambda: post(intake, report(intake, 14, service_code="fire"), key=key))
+    _refused(response, 422, "already used for request")
+
+
+def test_step_key_sent_again_with_another_step_is_a_422(intake):
+    request_id = _new_request(intake, 15)
+    key, url = f"catalogue-{uuid.uuid4()}", f"{BASE}/requests/{request_id}/transitions.json"
+    assert intake.client.post(url, json={"action": "dispatch"}, headers={"Idempotency-Key": key}).status_code == 200
+    response = _writes_nothing(
+        intake, lambda: intake.client.post(url, json={"action": "void"}, headers={"Idempotency-Key": key})
+    )
+    _refused(response, 422, f"was already used for a step of request {request_id} (which left it dispatched)")
+
+
+def test_step_key_sent_again_for_another_request_is_a_422(intake):
+    first, other = _new_request(intake, 16), _new_request(intake, 17)
+    key = f"catalogue-{uuid.uuid4()}"
+    body, headers = {"action": "dispatch"}, {"Idempotency-Key": key}
+    first_step = intake.client.post(f"{BASE}/requests/{first}/transitions.json", json=body, headers=headers)
+    assert first_step.status_code == 200, first_step.text
+    response = _writes_nothing(
+        intake, lambda: intake.client.post(f"{BASE}/requests/{other}/transitions.json", json=body, headers=headers)
+    )
+    _refused(response, 422, f"request {first}")
+
+
+def test_overlong_step_key_is_a_400(intake):
+    request_id = _new_request(intake, 18)
+    response = _writes_nothing(
+        intake,
+        lambda: intake.client.post(
+            f"{BASE}/requests/{request_id}/transitions.json", json={"action": "dispatch"},
+            headers={"Idempotency-Key": "k" * 129},
+        ),
+    )
+    _refused(response, 400, "Idempotency-Key must be 1 to 128 characters")
+
+
+def test_two_step_keys_are_a_400(intake):
+    request_id = _new_request(intake, 19)
+    headers = [("Idempotency-Key", "one"), ("Idempotency-Key", "two")]
+    response = _writes_nothing(
+        intake,
+        lambda: intake.client.post(
+            f"{BASE}/requests/{request_id}/transitions.json", json={"action": "dispatch"}, headers=headers
+        ),
+    )
+    _refused(response, 400, "Idempotency-Key header is sent 2 times")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # app: the pages, the wall and the scripts, with outside text in the URL, a missing database, a second run-app
 # ---------------------------------------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from pyproj import Geod
 from shapely.geometry import box
 
 from demo.allocate import allocate
 from formats import text_em
 from geo import layers
-from geo.crs import gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
+from geo.crs import bd09_to_gcj02, crs_code, gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_gcj02
 from geo.partition import partition
 from geo.resources import assembly_summary, beds_by_type, stock_by_item
 
@@ -35,8 +36,61 @@ def test_bd09_converts_back_to_wgs84():
     assert abs(back[0][0] - lon[0]) < 1e-5 and abs(back[1][0] - lat[0]) < 1e-5
 
 
+# Published pairs, (lon, lat). GCJ-02: the test vectors of eviltransform (googollee/eviltransform, shared by
+# its ports), and one point converted by AMap's own API (from the tests of the R package geoChina, Jun Cai),
+# the only one made by the map vendor rather than by the formula. BD-09: gcoord's test (hujiulong/gcoord),
+# and Beijing railway station in geoChina's documentation (5 decimals, so about a metre).
+WGS84_GCJ02 = [
+    ((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),  # Shanghai
+    ((113.912316, 22.543847), (113.9171764808363, 22.540796131694766)),  # Shenzhen
+    ((116.377817, 39.911954), (116.38404722455657, 39.91334545536069)),  # Beijing
+    ((116.39089, 39.90734), (116.39713623, 39.90874539)),  # Beijing, by AMap's API
+]
+GCJ02_BD09 = [
+    ((123.0, 45.0), (123.00636499, 45.00636899)),
+    ((116.42703, 39.90245), (116.43351, 39.90851)),  # Beijing railway station
+]
+# eviltransform's BD-09 vectors are left out: they follow a variant of the formula (pi where Baidu's has
+# pi * 3000 / 180) and disagree with gcoord, geoChina and Baidu's published station pair by 10-40 m.
+GEOD = Geod(ellps="WGS84")
+
+
+def _metres(a, b) -> float:
+    return float(GEOD.inv(a[0], a[1], b[0], b[1])[2])
+
+
+@pytest.mark.parametrize(("wgs84", "gcj02"), WGS84_GCJ02)
+def test_gcj02_agrees_with_published_pairs_within_a_metre(wgs84, gcj02):
+    assert _metres(wgs84_to_gcj02(*wgs84), gcj02) < 1.0
+    assert _metres(to_wgs84(*gcj02, "gcj02"), wgs84) < 1.0
+    assert _metres(wgs84, gcj02) > 300  # the pairs are hundreds of metres apart: the test can tell
+
+
+@pytest.mark.parametrize(("gcj02", "bd09"), GCJ02_BD09)
+def test_bd09_agrees_with_published_pairs_within_a_metre(gcj02, bd09):
+    assert _metres(gcj02_to_bd09(*gcj02), bd09) < 1.0
+    assert _metres(bd09_to_gcj02(*bd09), gcj02) < 1.0
+
+
+@pytest.mark.parametrize("crs", ["GCJ-02", "bd09"])
+def test_round_trips_across_china_are_within_a_metre(crs):
+    lon, lat = (a.ravel() for a in np.meshgrid(np.linspace(73.6, 134.7, 40), np.linspace(18.2, 53.5, 40)))
+    sent = wgs84_to_gcj02(lon, lat) if crs == "GCJ-02" else gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+    back = to_wgs84(*sent, crs)
+    assert GEOD.inv(lon, lat, *back)[2].max() < 1.0
+
+
+def test_crs_names_are_read_loosely_and_unknown_ones_refused():
+    assert [crs_code(n) for n in ("wgs84", "WGS-84", "gcj_02", "BD-09", "cgcs2000")] == [
+        "WGS84", "WGS84", "GCJ02", "BD09", "CGCS2000"
+    ]
+    for name in ("epsg3857", "", "mars", "gcj"):
+        with pytest.raises(ValueError, match="use one of wgs84, gcj02, bd09"):
+            crs_code(name)
+
+
 def test_unknown_crs_names_the_supported_ones():
-    with pytest.raises(ValueError, match="GCJ02"):
+    with pytest.raises(ValueError, match="gcj02"):
         to_wgs84([121.5], [29.8], "EPSG:3857")
 
 

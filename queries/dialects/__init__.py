@@ -40,6 +40,15 @@ class Dialect(Protocol):
         """One transaction holding the database's schema-change lock: a second upgrade waits for it."""
         ...
 
+    def transaction_token(self, conn: sa.Connection) -> str | None:
+        """What to ask transaction_committed about the open transaction if its COMMIT fails; None when a
+        failed COMMIT on this database never committed."""
+        ...
+
+    def transaction_committed(self, conn: sa.Connection, token: str) -> bool | None:
+        """Whether the transaction of the token committed; None when the database cannot tell yet."""
+        ...
+
 
 _DIALECTS: dict[str, Dialect] = {"sqlite": sqlite, "postgresql": postgresql}
 

@@ -75,3 +75,15 @@ def schema_change(conn: sa.Connection) -> Iterator[None]:
     with conn.begin():
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_CHANGE_LOCK)))
         yield
+
+
+def transaction_token(conn: sa.Connection) -> str | None:
+    """The open transaction's id: after a COMMIT whose answer was lost, transaction_committed tells what happened."""
+    return str(conn.execute(sa.select(sa.func.pg_current_xact_id())).scalar_one())
+
+
+def transaction_committed(conn: sa.Connection, token: str) -> bool | None:
+    """Whether the transaction committed (pg_xact_status, made for this): None while it is still running, or
+    when it is too old for the server to tell."""
+    status = conn.execute(sa.text("SELECT pg_xact_status(CAST(:xid AS xid8))"), {"xid": token}).scalar()
+    return {"committed": True, "aborted": False}.get(str(status))

@@ -66,3 +66,14 @@ def schema_change(conn: sa.Connection) -> Iterator[None]:
     conn.execution_options(sqlite_immediate=True)
     with conn.begin():
         yield
+
+
+def transaction_token(conn: sa.Connection) -> str | None:
+    """None: SQLite runs in this process, so a COMMIT that reports an error did not commit (the transaction
+    is still open or rolled back); there is no answer that can be lost on the way."""
+    return None
+
+
+def transaction_committed(conn: sa.Connection, token: str) -> bool | None:
+    """Never asked (transaction_token gives no token); False to say so if it were."""
+    return False
