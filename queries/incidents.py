@@ -105,18 +105,31 @@ def _pieces(window: Window) -> list[tuple[str, int, int, int]]:
     return pieces
 
 
+def _children_of(parent: str | list[str]) -> sa.Select[Any]:
+    """The codes of a parent's children (or of several parents'), from the area table: a read of the
+    children seeks each child in the roll-up's key (area first), so no parent-ordered second copy of
+    the roll-up is kept."""
+    a = area.c
+    return sa.select(a.code).where(a.parent_code.in_(parent) if isinstance(parent, list) else a.parent_code == parent)
+
+
 def rollup_sum(rollup: Rollup, group: list[str], where: tuple[str, str | list[str]], window: Window,
                filters: Filters = NO_FILTERS) -> sa.Select[Any]:
-    """SUM(n) by the group columns where column where[0] equals where[1] (or is in it, a list) over the
-    window (see _pieces). rollup: rollups.STATUS_ROLLUP or CLOSE_ROLLUP."""
+    """SUM(n) by the group columns over the window (see _pieces), of the areas where names: where[0]
+    "area_code", the area(s) where[1] (a code or a list); "parent_code", the children of where[1]
+    (read by their own codes: the roll-ups' key starts with area_code). rollup: rollups.STATUS_ROLLUP or
+    CLOSE_ROLLUP."""
     hourly, daily, _ = rollup
     parts = []
     for grain, start, end, sign in _pieces(window):
         table, conditions = (daily, _day_conditions(daily, filters, group)) if grain == "day" else \
             (hourly, filters.conditions(hourly))
         c = table.c
-        column, value = c[where[0]], where[1]
-        match = column.in_(value) if isinstance(value, list) else column == value
+        column, value = where
+        if column == "area_code":
+            match = c.area_code.in_(value) if isinstance(value, list) else c.area_code == value
+        else:
+            match = c.area_code.in_(_children_of(value))
         parts.append(sa.select(*(c[g] for g in group), (c.n * sign).label("n")).where(
             match, c[grain] >= start, c[grain] < end, *conditions))
     rows = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()

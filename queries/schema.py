@@ -197,7 +197,10 @@ intake_key = sa.Table(
 )
 
 # Counts per area (every level), report hour, category, source and current status; maintained in
-# the transaction of every incident write so dashboards never scan raw incidents for counts.
+# the transaction of every incident write so dashboards never scan raw incidents for counts. One copy
+# of each roll-up, ordered by its key (area first): a scope's children are read by their codes, one
+# seek each (queries.incidents); a count that falls to zero is deleted, so only non-zero rows are kept.
+# (parent_code is kept for audits and tests; no read needs it.)
 incident_rollup = sa.Table(
     "incident_rollup",
     metadata,
@@ -208,9 +211,6 @@ incident_rollup = sa.Table(
     sa.Column("status", sa.String(12), primary_key=True),
     _code("parent_code"),
     sa.Column("n", sa.Integer, nullable=False),
-    # Covering (every column a per-child read groups or filters by, and n): PostgreSQL answers from the
-    # index alone instead of visiting a scattered heap page per row (SQLite's WITHOUT ROWID index has them).
-    sa.Index("ix_rollup_by_parent_hour", "parent_code", "hour", "area_code", "category", "source", "status", "n"),
     sqlite_with_rowid=False,
 )
 
@@ -229,7 +229,6 @@ incident_rollup_day = sa.Table(
     sa.Column("status", sa.String(12), primary_key=True),
     _code("parent_code"),
     sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_rollup_day_parent", "parent_code", "category", "source", "day", "area_code", "status", "n"),
     sqlite_with_rowid=False,
 )
 
@@ -246,8 +245,6 @@ incident_close_rollup = sa.Table(
     sa.Column("on_time", sa.Boolean, primary_key=True),
     _code("parent_code"),
     sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_close_rollup_by_parent_hour", "parent_code", "hour", "area_code", "close_bin", "on_time",
-             "category", "source", "n"),
     sqlite_with_rowid=False,
 )
 
@@ -263,8 +260,6 @@ incident_close_rollup_day = sa.Table(
     sa.Column("on_time", sa.Boolean, primary_key=True),
     _code("parent_code"),
     sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_close_rollup_day_by_parent", "parent_code", "category", "source", "day", "area_code", "close_bin",
-             "on_time", "n"),
     sqlite_with_rowid=False,
 )
 

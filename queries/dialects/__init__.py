@@ -25,7 +25,8 @@ class Dialect(Protocol):
         ...
 
     def add_counts(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-        """Add each row's n to the count with its key, inserting the keys not there yet."""
+        """Add each row's n to the count with its key, inserting the keys not there yet; a count that
+        falls to zero is deleted (no zero rows are kept)."""
         ...
 
     def clear_tables(self, conn: sa.Connection, tables: list[sa.Table]) -> None:

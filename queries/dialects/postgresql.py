@@ -50,19 +50,26 @@ def analyze(conn: sa.Connection) -> None:
 
 
 def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Add each row's n to the count with its key, inserting the keys not there yet.
+    """Add each row's n to the count with its key, inserting the keys not there yet, and delete the
+    counts that fell to zero (only a negative delta can), so no zero row is kept.
 
-    One statement for all rows (psycopg2's execute_values): an executemany would be a round trip
-    per row, and the intake writes some 30 counts per batch of incidents.
+    One statement for all rows and one for the keys that fell (psycopg2's execute_values): an
+    executemany would be a round trip per row, and the intake writes some 30 counts per batch of
+    incidents. A concurrent writer's increment is safe: the DELETE rechecks n = 0 on the row it waited for.
     """
     columns = list(rows[0])
-    key = ", ".join(c.name for c in table.primary_key.columns)
+    key_columns = [c.name for c in table.primary_key.columns]
+    key = ", ".join(key_columns)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES %s "  # noqa: S608 - names from the schema
         f"ON CONFLICT ({key}) DO UPDATE SET n = {table.name}.n + EXCLUDED.n"
     )
     cursor = driver_cursor(conn)
     execute_values(cursor, sql, [tuple(r[c] for c in columns) for r in rows], page_size=len(rows))
+    fallen = [tuple(r[c] for c in key_columns) for r in rows if r["n"] < 0]
+    if fallen:
+        drop = f"DELETE FROM {table.name} WHERE n = 0 AND ({key}) IN (VALUES %s)"  # noqa: S608 - names from the schema
+        execute_values(cursor, drop, fallen, page_size=len(fallen))
 
 
 # pg_advisory_xact_lock key of schema changes (any constant; "CITY" in ASCII).

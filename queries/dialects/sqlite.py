@@ -32,20 +32,33 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, chunk
 
 
 _ADD_COUNTS: dict[str, sa.Insert] = {}
+_DROP_ZEROS: dict[str, sa.Delete] = {}
+
+
+def _statements(table: sa.Table) -> tuple[sa.Insert, sa.Delete]:
+    """The table's upsert and its delete of one key at zero, built once (building costs more than running)."""
+    if table.name not in _ADD_COUNTS:
+        statement = _insert(table)
+        key = list(table.primary_key.columns)
+        _ADD_COUNTS[table.name] = statement.on_conflict_do_update(
+            index_elements=[c.name for c in key], set_={"n": table.c.n + statement.excluded.n})
+        _DROP_ZEROS[table.name] = table.delete().where(*(c == sa.bindparam(f"key_{c.name}") for c in key),
+                                                       table.c.n == 0)
+    return _ADD_COUNTS[table.name], _DROP_ZEROS[table.name]
 
 
 def add_counts(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Add each row's n to the count with its key, inserting the keys not there yet.
+    """Add each row's n to the count with its key, inserting the keys not there yet, and delete the
+    counts that fell to zero (only a negative delta can), so no zero row is kept.
 
-    INSERT ... ON CONFLICT DO UPDATE run as an executemany (in-process, so no round trips); the
-    statement is built once per table, as building it costs more than running it.
+    INSERT ... ON CONFLICT DO UPDATE, then DELETE ... WHERE n = 0 for the keys that fell, each run as
+    an executemany (in-process, so no round trips).
     """
-    if table.name not in _ADD_COUNTS:
-        statement = _insert(table)
-        key = [c.name for c in table.primary_key.columns]
-        _ADD_COUNTS[table.name] = statement.on_conflict_do_update(
-            index_elements=key, set_={"n": table.c.n + statement.excluded.n})
-    conn.execute(_ADD_COUNTS[table.name], rows)
+    add, drop = _statements(table)
+    conn.execute(add, rows)
+    fallen = [{f"key_{c.name}": row[c.name] for c in table.primary_key.columns} for row in rows if row["n"] < 0]
+    if fallen:
+        conn.execute(drop, fallen)
 
 
 def clear_tables(conn: sa.Connection, tables: list[sa.Table]) -> None:
