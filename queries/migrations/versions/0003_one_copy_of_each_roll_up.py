@@ -1,6 +1,6 @@
 """One copy of each roll-up, and no zero rows: the parent-ordered covering indexes dropped, zero counts deleted.
 
-Revision 0002, after 0001; written by `python cli.py revision` on 2026-12-02 03:28:24.
+Revision 0003, after 0002 (intake keys); written by `python cli.py revision` on 2026-12-02 03:28:24.
 
 Each roll-up was its WITHOUT ROWID table plus a covering index holding the same columns in parent
 order: every count stored twice. Reads of a scope's children now seek each child's code in the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
