@@ -104,7 +104,8 @@ def row_counts(engine: Any) -> dict[str, dict[str, int]]:
 
 def _action_path(old: str, new: str, transitions: dict[str, dict[str, str]]) -> list[str]:
     """The shortest list of lifecycle actions from state old to state new (breadth first)."""
-    seen, queue = {old: []}, deque([old])
+    seen: dict[str, list[str]] = {old: []}
+    queue = deque([old])
     while queue:
         state = queue.popleft()
         if state == new:
@@ -229,7 +230,10 @@ def worker(args: argparse.Namespace) -> None:
     from demo.build import build_demo
     from queries.engine import make_engine
 
-    engine = make_engine(args.url)
+    try:
+        engine = make_engine(args.url, create=True)  # the build makes the file (readers never do)
+    except TypeError:  # an older revision measured beside this one: its make_engine always creates
+        engine = make_engine(args.url)
     sizes = sqlite_sizes if args.backend == "sqlite" else postgres_sizes
     started = time.perf_counter()
     counts = build_demo(engine, days=args.days, seed=7, end=END)
