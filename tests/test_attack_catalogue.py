@@ -414,6 +414,97 @@ def test_two_step_keys_are_a_400(intake):
     _refused(response, 400, "Idempotency-Key header is sent 2 times")
 
 
+# The first review's bad reports, bad look-ups and steps (kept from tests/test_intake_api.py): the same checks.
+
+
+def _bad_reports(live: Live) -> dict[str, tuple[dict[str, Any], int, str]]:
+    """The bad reports of the first review (before issue 13): (httpx arguments, status, hint)."""
+    inside = report(live, 12)
+    return {
+        "malformed JSON": (
+            dict(content=b'{"service_code": "greening", "lat": 29.8,', headers={"content-type": "application/json"}),
+            400,
+            "not valid JSON",
+        ),
+        "JSON array": (dict(json=[inside]), 400, "send one object"),
+        "missing lat": (dict(json={k: v for k, v in inside.items() if k != "lat"}), 400, "lat is required"),
+        "address without coordinates": (
+            dict(data={"service_code": "greening", "address_string": "天一广场"}),
+            400,
+            "no geocoder",
+        ),
+        "lat not a number": (dict(json={**inside, "lat": "north"}), 400, "lat: "),
+        "outside the city": (dict(json={**inside, "lat": 39.9, "long": 116.4}), 422, "outside 宁波市"),
+        "lat and long swapped": (
+            dict(json={**inside, "lat": inside["long"], "long": inside["lat"]}),
+            422,
+            "look swapped",
+        ),
+        "unknown service_code": (
+            dict(json={**inside, "service_code": "potholes"}),
+            400,
+            "service_code 'potholes' is unknown: use one of city_appearance",
+        ),
+        "unknown source": (dict(json={**inside, "source": "weibo"}), 400, "source 'weibo' is unknown"),
+        "description too long": (dict(json={**inside, "description": "长" * 501}), 400, "description: "),
+        "NUL in text": (dict(json={**inside, "description": "桥\x00洞"}), 400, "NUL character"),
+        "wrong content type": (
+            dict(content=b"greening", headers={"content-type": "text/plain"}),
+            415,
+            "application/json",
+        ),
+        "overlong Idempotency-Key": (dict(json=inside, headers={"Idempotency-Key": "k" * 129}), 400, "1 to 128"),
+    }
+
+
+BAD_CASES = (
+    "malformed JSON",
+    "JSON array",
+    "missing lat",
+    "address without coordinates",
+    "lat not a number",
+    "outside the city",
+    "lat and long swapped",
+    "unknown service_code",
+    "unknown source",
+    "description too long",
+    "NUL in text",
+    "wrong content type",
+    "overlong Idempotency-Key",
+)
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_bad_report_gets_a_4xx_saying_what_to_fix(intake, case):
+    kwargs, status, hint = _bad_reports(intake)[case]
+    _refused(_writes_nothing(intake, lambda: intake.client.post(REQUESTS, **kwargs)), status, hint)
+
+
+def test_oversized_body_is_refused_with_413(intake):
+    limit = get_settings().intake_max_body_bytes
+    body = {**report(intake, 13), "description": "x" * (limit + 10)}
+    _refused(_writes_nothing(intake, lambda: intake.client.post(REQUESTS, json=body)), 413, f"{limit:,} bytes")
+
+
+def _step(live: Live, request_id: str, action: str) -> httpx.Response:
+    return live.client.post(f"{BASE}/requests/{request_id}/transitions.json", json={"action": action})
+
+
+def test_unknown_request_and_bad_steps(intake):
+    created = post(intake, report(intake, 14, description="一步不存在的操作"))
+    assert created.status_code == 201, created.text
+    request_id = created.json()[0]["service_request_id"]
+    for attempt, status, hint in (
+        (lambda: intake.client.get(f"{BASE}/requests/987654321.json"), 404, "no service request 987654321"),
+        (lambda: intake.client.get(f"{BASE}/requests/abc.json"), 404, ""),
+        (lambda: _step(intake, "987654321", "dispatch"), 404, ""),
+        (lambda: _step(intake, request_id, "teleport"), 400, "dispatch"),
+        (lambda: intake.client.get(REQUESTS, params={"limit": 1001}), 400, ""),
+        (lambda: intake.client.get(REQUESTS, params={"start_date": "yesterday"}), 400, "ISO 8601"),
+    ):
+        _refused(_writes_nothing(intake, attempt), status, hint)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # app: the pages, the wall and the scripts, with outside text in the URL, a missing database, a second run-app
 # ---------------------------------------------------------------------------------------------------------------
