@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from filelock import FileLock
 from markdown_it import MarkdownIt
 from sqlalchemy.engine import Engine, make_url
 
@@ -103,8 +104,11 @@ def discard(engine: Engine) -> None:
 
 
 class DemoTemplates:
-    """Each demo city (backend x days of incidents) built once per session, handed out as fresh copies.
+    """Each demo city (backend x days of incidents) built once per test run, handed out as fresh copies.
 
+    `tmp_dir` is shared by the run's pytest-xdist workers: the first worker that asks for a city builds
+    it there holding a file lock and records its URL; a worker asking meanwhile waits for the lock and
+    copies the same template (a build costs a core for up to a minute; waiting costs nothing).
     A template is never opened after its build (PostGIS refuses connections to it), so copying
     never waits for, or copies half of, someone else's transaction."""
 
@@ -116,8 +120,16 @@ class DemoTemplates:
         """A new database of its own (SQLite file under tmp_dir) holding the demo city with `days` of incidents."""
         key = (backend, days)
         if key not in self._urls:
-            self._urls[key] = self._build(backend, days)
+            self._urls[key] = self._built(backend, days)
         return make_engine(copy_database(self._urls[key], tmp_dir))
+
+    def _built(self, backend: str, days: float) -> str:
+        """The template's URL: recorded by whichever worker built it, else built now."""
+        record = self.tmp_dir / f"demo-{backend}-{days}.url"
+        with FileLock(self.tmp_dir / f"demo-{backend}-{days}.lock"):
+            if not record.exists():
+                record.write_text(self._build(backend, days), encoding="utf-8")
+            return record.read_text(encoding="utf-8")
 
     def _build(self, backend: str, days: float) -> str:
         engine = demo_engine(backend, self.tmp_dir, days=days)
