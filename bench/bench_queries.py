@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
+from bench.postgis_database import postgis_database
 from bench.results_file import RESULTS, write_section
 from clock import now_utc
 from demo.build import build_demo
@@ -110,20 +111,7 @@ def remove_sqlite(url: str) -> None:
 
 def postgres_database(base_url: str, days: float, fresh: bool) -> str:
     """URL of the benchmark's own database on the server (dropped and re-created when fresh)."""
-    base = make_url(base_url)
-    name = f"cityops_bench_{int(days)}d"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-        if fresh and exists:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        if fresh or not exists:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    url = base.set(database=name)
-    with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-    return url.render_as_string(hide_password=False)
+    return postgis_database(base_url, f"cityops_bench_{int(days)}d", fresh=fresh)
 
 
 def start_postgis() -> str:

@@ -268,20 +268,10 @@ def database_url(backend: str, label: str, pg_url: str | None) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
+    from bench.postgis_database import postgis_database
 
     assert pg_url, f"postgis needs {POSTGRES_ENV} or --start-postgis"
-    base, name = make_url(pg_url), f"cityops_bench_storage_{label}".lower().replace("-", "_")
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    url = base.set(database=name)
-    with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-    return url.render_as_string(hide_password=False)
+    return postgis_database(pg_url, f"cityops_bench_storage_{label}".lower().replace("-", "_"))
 
 
 def start_worker(revision: str, root: Path, backend: str, url: str,
