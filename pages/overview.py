@@ -8,6 +8,7 @@ from clock import recent_since
 from geo.resources import assembly_summary, bed_summary, items_below_minimum
 from settings import get_settings
 from ui import data
+from ui.child_table import busiest_children
 from ui.facility_panel import facility_details
 from ui.frame import current_view, link_to
 from ui.i18n import in_view_language, t
@@ -57,20 +58,6 @@ def _kpis(state: ViewState, figures: dict) -> None:
     ])
 
 
-def _busiest(counts) -> None:
-    st.subheader(t("busiest_children"))
-    top = counts.sort_values("incidents", ascending=False).head(10)
-    st.dataframe(
-        top[["name", "incidents", "per_10k", "population"]].rename(columns={
-            "name": t("name"), "incidents": t("incidents_total"), "per_10k": t("per_10k"),
-            "population": t("population")}),
-        hide_index=True, width="stretch",
-        column_config={t("per_10k"): st.column_config.NumberColumn(format="%.1f"),
-                       t("population"): st.column_config.NumberColumn(format="localized"),
-                       t("incidents_total"): st.column_config.NumberColumn(format="localized")},
-    )
-
-
 @st.fragment(run_every=get_settings().live_refresh_seconds)
 @in_view_language
 def live_figures(state: ViewState, /) -> None:
@@ -95,7 +82,7 @@ def live_map(state: ViewState, /) -> None:
     with right:
         if picked is None or not facility_details(picked):
             st.caption(t("facility_pick_hint"))
-        _busiest(figures["counts"])
+        busiest_children(state, figures["counts"])
 
 
 state = current_view()

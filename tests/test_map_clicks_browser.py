@@ -118,3 +118,28 @@ def test_the_city_map_names_its_districts(dashboard: ServedApp, dashboard_page: 
         assert ink > 0.03, (name, ink)  # text drawn at the name's place
     hosts = {url.split("/")[2].split(":")[0] for url in requested_urls if url.startswith("http")}
     assert hosts <= {"127.0.0.1", "localhost"}, hosts  # no font or anything else fetched from elsewhere
+
+
+ROW_PX = 35  # st.dataframe's header and row height
+
+
+def test_a_tick_on_a_row_of_the_busiest_areas_drills_into_it(dashboard: ServedApp, dashboard_page: Page):
+    """The sure way down on a terminal where the map's clicks are lost (ui/child_table.py says when)."""
+    page, engine = dashboard_page, dashboard.engine
+    open_page(page, dashboard.url(scope=CITY))
+    table = page.locator(f".st-key-busiest-{CITY} [data-testid=stDataFrame]")
+    table.locator("table tbody tr").first.wait_for(state="attached", timeout=30_000)
+    wait_idle(page)
+    shown = [row.locator("td").all_text_contents() for row in table.locator("table tbody tr").all()]
+    names = {area["name"]: area["code"] for _, area in areas.children_of(engine, CITY).iterrows()}
+    third = next(cell.strip() for cell in shown[2] if cell.strip() in names)  # the row's area, as drawn
+    box = table.bounding_box()
+    assert box is not None
+    screenshot(page, "busiest-table-before-tick", whole=False)
+    page.mouse.click(box["x"] + 18, box["y"] + ROW_PX * 3 + ROW_PX / 2)  # the third row's tick box
+    _wait_for_scope(page, names[third], timeout=30_000)
+    wait_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    # The child's own table has nothing ticked: a stale selection would drill again, into a street.
+    page.wait_for_timeout(1500)
+    assert f"scope={names[third]}" in page.url

@@ -70,7 +70,7 @@ def scope_map(state: ViewState, counts: pd.DataFrame, *, key: str = "scope-map",
     # scope's map is rebuilt and re-sent only to be replaced.
     picked = _picked(st.session_state.get(key))
     if picked is not None and picked[0] == areas_id:
-        _drill(state, picked[1], set(data.children(state.scope)["code"]))
+        drill(state, picked[1], set(data.children(state.scope)["code"]))
     state = layer_picker(state)
     children = data.children(state.scope).merge(counts[["code", "incidents", "per_10k"]], on="code", how="left")
     children[["incidents", "per_10k"]] = children[["incidents", "per_10k"]].fillna(0)
@@ -106,7 +106,8 @@ def _facility_pick(state: ViewState, picked: tuple[str, dict] | None) -> Facilit
     return FacilityPick(state.scope, layer, code) if layer in FACILITY_LAYERS and code else None
 
 
-def _drill(state: ViewState, feature: dict, child_codes: set[str]) -> None:
+def drill(state: ViewState, feature: dict, child_codes: set[str]) -> None:
+    """Open the child area the feature names (a map pick or a table row), if it is one of this scope's."""
     code = (feature.get("properties") or feature).get("code")
     # Only a child drawn on this map is a target: districts have 6 digits, as the city has.
     if code in child_codes and code != state.scope:
