@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -21,6 +22,7 @@ from access import (
 )
 from errors import AccountRefused, OutsideJurisdiction
 from queries.areas import areas_at_level
+from settings import PROJECT_ROOT
 from ui.router import PAGES
 
 CITY, YINZHOU, HAISHU = "330200", "330212", "330203"
@@ -156,3 +158,21 @@ def test_a_disabled_user_is_refused_even_when_the_token_carries_roles():
 def test_a_user_without_role_home_or_id_is_refused(claims, row, says):
     with pytest.raises(AccountRefused, match=says):
         viewer_from(claims, row, **SETTINGS)
+
+
+def readme_roles() -> dict[str, tuple[set[str], set[str]]]:
+    """The README's roles table: role code (in backticks) -> (pages, actions)."""
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("| role | pages | actions |", 1)[1].split("\n\n", 1)[0]
+    found = {}
+    for line in table.strip().splitlines()[1:]:
+        role, pages, actions = (cell.strip() for cell in line.strip("|").split("|"))
+        code = re.search(r"`(\w+)`", role)
+        assert code, line
+        found[code.group(1)] = ({p.strip() for p in pages.split(",")},
+                                set() if actions == "—" else {a.strip() for a in actions.split(",")})
+    return found
+
+
+def test_the_readme_roles_table_is_the_matrix():
+    assert readme_roles() == {role: (set(grant.pages), set(grant.actions)) for role, grant in MATRIX.items()}
