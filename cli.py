@@ -2,7 +2,8 @@
 `python cli.py upgrade` runs the schema revisions (queries/migrations) up to this version's;
 `python cli.py revision -m "..."` writes the next one from changes to queries/schema.py;
 `python cli.py import-beds beds.xlsx` / `import-stock stock.csv` set hospital beds / depot stock
-from a department's sheet."""
+from a department's sheet;
+`python cli.py users add|list|disable|enable|set-role` keeps the users (roles and home area) the app lets in."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # for annotations only: the commands import pandas and querie
     import pandas as pd
     from sqlalchemy.engine import Engine
 
+    from access import Account
     from queries.facilities import Applied
 
     class SheetApplier(Protocol):
@@ -143,6 +145,65 @@ def import_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_line(account: Account) -> str:
+    state = "enabled" if account.enabled else "DISABLED"
+    return "\t".join([account.subject, account.name, account.email or "-", ",".join(account.roles),
+                      account.home_code, state])
+
+
+def users_command(args: argparse.Namespace) -> int:
+    """The app_user table through the same query functions as the Users page."""
+    from clock import now_utc
+    from queries import users
+    from queries.engine import make_engine
+
+    engine = make_engine(args.database_url)
+    if args.action == "list":
+        accounts = users.list_users(engine)
+        print("\t".join(["subject", "name", "email", "roles", "home", "state"]))
+        for account in accounts:
+            print(_user_line(account))
+        return 0
+    if args.action == "add":
+        done = users.add_user(engine, args.subject, name=args.name or args.subject, roles=args.roles.split(","),
+                              home_code=args.home, email=args.email, at=now_utc())
+        print(f"added {_user_line(done)}")
+    elif args.action == "set-role":
+        done = users.set_roles(engine, args.subject, args.roles.split(","), home_code=args.home, at=now_utc())
+        print(f"changed {_user_line(done)}")
+    else:
+        done = users.set_enabled(engine, args.subject, args.action == "enable", at=now_utc())
+        print(f"{args.action}d {_user_line(done)}" + (": open sessions lose their data at their next refresh"
+                                                       if args.action == "disable" else ""))
+    return 0
+
+
+def _users_parser(sub: argparse._SubParsersAction) -> None:
+    from access import ROLES
+
+    command = sub.add_parser("users", help="the users the app lets in: their roles and home area")
+    actions = command.add_subparsers(dest="action", required=True)
+    roles_help = f"comma-separated roles: {', '.join(ROLES)}"
+    add = actions.add_parser("add", help="add an enabled user")
+    add.add_argument("subject", help="the user's id in the identity provider (the ID token's `sub`)")
+    add.add_argument("--roles", required=True, help=roles_help)
+    add.add_argument("--home", required=True, help="home area code: the user sees it and the areas inside it")
+    add.add_argument("--name", default=None, help="display name (default: the subject)")
+    add.add_argument("--email", default=None, help="found by it when the subject is not (a verified email only)")
+    actions.add_parser("list", help="every user with roles, home area and state")
+    for name, what in (("disable", "refuse a user (open sessions lose their data at their next refresh)"),
+                       ("enable", "let a disabled user in again")):
+        action = actions.add_parser(name, help=what)
+        action.add_argument("subject")
+    set_role = actions.add_parser("set-role", help="replace a user's roles (and home area)")
+    set_role.add_argument("subject")
+    set_role.add_argument("roles", help=roles_help)
+    set_role.add_argument("--home", default=None, help="a new home area code")
+    for action in actions.choices.values():
+        action.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
+    command.set_defaults(handler=users_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cli.py", description="CityOps command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "too (by default only lines whose figures change are written and stamped)")
         command.add_argument("--database-url", default=None, help="default: settings DATABASE_URL")
         command.set_defaults(handler=import_command)
+    _users_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "seed" and args.days <= 0:
         parser.error("--days must be positive")

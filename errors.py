@@ -109,6 +109,14 @@ class Conflict(CityOpsError):
         self.allowed = allowed or []
 
 
+class OutsideJurisdiction(CityOpsError):
+    """An area outside the viewer's jurisdiction (their home area and its descendants): nothing of it is shown."""
+
+
+class AccountRefused(CityOpsError):
+    """A signed-in user the app does not let in: a disabled account, or one with no role or home area."""
+
+
 class KeyReused(CityOpsError):
     """An Idempotency-Key or external_id sent again with a different request: refused, nothing written."""
 

@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         "1,000 ids of 18 digits take 19 KB; below the HTTP parser's own limit near 64 KB.",
     )
 
+    auth_roles_claim: str = Field(
+        default="cityops_roles", description="The ID token claim holding the user's roles (a list, or codes separated "
+        "by spaces or commas); a dotted path reaches into objects, e.g. Keycloak's `realm_access.roles`. A token "
+        "without it takes the roles of the user's app_user row (cli.py users).",
+    )
+    auth_area_claim: str = Field(
+        default="cityops_area", description="The ID token claim holding the user's home area code (a dotted path "
+        "as above); a token without it takes the app_user row's.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_backend(cls, value: str) -> str:

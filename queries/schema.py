@@ -273,6 +273,21 @@ scenario = sa.Table(
     sa.Column("overrides", sa.Text, nullable=False),
 )
 
+# The users an admin keeps (cli.py users, the Users page): roles (role codes of access.MATRIX, comma-separated)
+# and home area, used when the ID token carries none; a disabled user is refused whatever the token says.
+app_user = sa.Table(
+    "app_user",
+    metadata,
+    sa.Column("subject", sa.String(255), primary_key=True),  # the ID token's `sub`
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("email", sa.String(255), index=True),
+    sa.Column("roles", sa.String(200), nullable=False),
+    _code("home_code", nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
 dataset_info = sa.Table(
     "dataset_info",
     metadata,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from access import ROLES, Account, Viewer, check_scope, viewer_from
 from errors import ByLanguage, CityOpsError, Message, Text, render
 from exports import briefing_data, tables
 from geo.geojson_io import MAX_BYTES as ZONE_MAX_BYTES
@@ -27,6 +28,7 @@ from imports.sheets import Sheet, source_name
 from imports.stock import check_stock_sheet
 from imports.tables import MAX_BYTES, read_table
 from queries import scenarios as scenario_store
+from queries import users
 from queries.engine import SPATIALITE_INSTALL_HINT, check_reachable, make_engine
 from queries.incidents import Filters, Window
 from queries.scope import resolve
@@ -57,7 +59,8 @@ TYPED = {"garbage.csv", "beds.xls", "beds.xlsx", "beds.csv", "empty.csv", "big.c
          "beds", "x", "D9999", "NOPE1", "castle", "surprise", "Point", "LineString", "nowhere", "plan-A", "EPSG:3857",
          "urn:ogc:def:crs:EPSG::3857", "OperationalError", "python", "cli.py", "seed", "days", "sudo", "apt-get",
          "install", "libsqlite3-mod-spatialite", "pip", "pysqlite3-binary", "CITYOPS_SPATIALITE_LIBRARY_PATH",
-         "nope", "ICU", "stalls", "never"}
+         "nope", "ICU", "stalls", "never", "taken", "nobody", "root",
+         *ROLES}  # the users commands name role codes as they are typed (access.ROLES)
 PATH = re.compile(r"(?<![\w.])(?:/[\w.\-]+)+")  # a file named in a message (the database's) is data, not English
 TYPED_WORDS = re.compile(r"(?<![\w.:])(?:" + "|".join(map(re.escape, sorted(TYPED, key=len, reverse=True)))
                          + r")(?![\w])")
@@ -179,6 +182,26 @@ def store_messages(engine: sa.Engine) -> list[Text]:
             _raised(lambda: scenario_store.load_scenario(engine, "nowhere"))]
 
 
+def access_messages(engine: sa.Engine) -> list[Text]:
+    """Who may look (access.py) and the users an admin keeps (queries/users.py)."""
+    at = pd.Timestamp("2026-01-02").to_pydatetime()
+    yinzhou = Viewer("u1", "U", ("leader",), "330212", "district")
+    settings = {"city_code": "330200", "roles_claim": "cityops_roles", "area_claim": "cityops_area"}
+    row = Account("u1", "U", None, ("leader",), "330200", False, at)
+    users.add_user(engine, "taken", name="T", roles=["leader"], home_code="330200", at=at)
+    return [_raised(lambda: check_scope(yinzhou, "330203")),
+            _raised(lambda: viewer_from({"sub": "u1"}, row, **settings)),
+            _raised(lambda: viewer_from({"sub": "u1"}, None, **settings)),
+            _raised(lambda: viewer_from({"sub": "u1", "cityops_roles": "leader"}, None, **settings)),
+            _raised(lambda: viewer_from({}, None, **settings)),
+            _raised(lambda: users.add_user(engine, "taken", name="T", roles=["leader"], home_code="330200", at=at)),
+            _raised(lambda: users.add_user(engine, "", name="", roles=["root"], home_code="330200", at=at)),
+            _raised(lambda: users.add_user(engine, "", name="", roles=[], home_code="330200", at=at)),
+            _raised(lambda: users.add_user(engine, "", name="", email="x", roles=["leader"], home_code="330200",
+                                           at=at)),
+            _raised(lambda: users.set_enabled(engine, "nobody", False, at=at))]
+
+
 def area_and_database_messages(engine: sa.Engine, empty_url: str) -> list[Text]:
     with engine.connect() as conn:
         messages = [_raised(lambda: resolve(conn, "nope")), _raised(lambda: resolve(conn, "339999"))]
@@ -203,7 +226,7 @@ def messages(demo_templates, tmp_path_factory) -> Iterator[list[Text]]:
     empty = new_database("sqlite", folder)
     try:
         yield [*file_messages(), *sheet_messages(), *zone_messages(), *scenario_messages(), *store_messages(engine),
-               *area_and_database_messages(engine, empty)]
+               *access_messages(engine), *area_and_database_messages(engine, empty)]
     finally:
         discard(engine)
 
