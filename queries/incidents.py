@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from clock import epoch_hour, hour_start, now_utc
 from errors import InvalidInput, Message, Problems, Text
 from privacy import mask_description, mask_name, mask_number
+from queries.dialects.membership import InSubquery
 from queries.frames import frame
 from queries.rollups import CLOSE_ROLLUP, HOURS_PER_DAY, STATUS_ROLLUP, Rollup, medians_by_area
 from queries.schema import ANY, area, incident, incident_contact, incident_rollup
@@ -129,7 +130,7 @@ def rollup_sum(rollup: Rollup, group: list[str], where: tuple[str, str | list[st
         if column == "area_code":
             match = c.area_code.in_(value) if isinstance(value, list) else c.area_code == value
         else:
-            match = c.area_code.in_(_children_of(value))
+            match = InSubquery(c.area_code, _children_of(value))
         parts.append(sa.select(*(c[g] for g in group), (c.n * sign).label("n")).where(
             match, c[grain] >= start, c[grain] < end, *conditions))
     rows = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()

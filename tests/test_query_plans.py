@@ -1,4 +1,5 @@
-"""SQLite query plans of the hot dashboard queries: every read of a big table is an index search."""
+"""Query plans of the hot dashboard queries: every read of a big table is an index search (SQLite; the roll-ups
+also on PostGIS)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from queries import areas
+from queries import areas, scenarios
 from queries import incidents as qi
 from queries.incidents import Filters, Window
 
@@ -22,6 +23,8 @@ FILTER_SETS = (Filters(), Filters(categories=("fire", "disputes"), sources=("hot
                Filters(statuses=("closed",)))
 # "SEARCH t USING ..." seeks an index; "SCAN t" (with or without an index) reads all of t.
 PLAN_LINE = re.compile(r"^(SEARCH|SCAN) (\w+)")
+CITY = SCOPES[0]
+ROLLUPS = ("incident_rollup", "incident_rollup_day", "incident_close_rollup", "incident_close_rollup_day")
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +107,57 @@ def test_the_plan_check_catches_a_full_scan(sqlite_engine):
     statement = "SELECT sum(n) FROM incident_rollup WHERE n > ?"  # no index on n
     problems, _ = plan_problems(sqlite_engine, [(statement, (0,))])
     assert problems and "SCAN incident_rollup" in problems[0]
+
+
+def _postgres_scans(node: dict) -> Iterator[tuple[str, str]]:
+    """(node type, relation) of every scan in an EXPLAIN (FORMAT JSON) plan tree, InitPlans and subplans included."""
+    if "Relation Name" in node:
+        yield node["Node Type"], node["Relation Name"]
+    for child in node.get("Plans", ()):
+        yield from _postgres_scans(child)
+
+
+def rollup_scans(engine, statements: list[tuple[str, object]]) -> tuple[list[str], set[str]]:
+    """Reads of a roll-up table that are no index search (SQLite SCAN, PostgreSQL Seq Scan), and the roll-ups read."""
+    problems, read, seen = [], set(), set()
+    with engine.connect() as conn:
+        for statement, parameters in statements:
+            if not statement.lstrip().upper().startswith("SELECT") or (statement, repr(parameters)) in seen:
+                continue
+            seen.add((statement, repr(parameters)))
+            if engine.dialect.name == "sqlite":
+                lines = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                scans = [(m.group(1), m.group(2)) for m in map(PLAN_LINE.match, lines) if m]
+                bad = {"SCAN"}
+            else:
+                plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar_one()
+                scans = list(_postgres_scans(plan[0]["Plan"]))
+                bad = {"Seq Scan"}
+            for kind, table in scans:
+                if table in ROLLUPS:
+                    read.add(table)
+                    if kind in bad:
+                        problems.append(f"{kind} {table}\n    in: {' '.join(statement.split())[:240]}")
+    return problems, read
+
+
+def test_the_scenario_city_wide_read_seeks_the_rollups_on_both_backends(engine):
+    """The scenario page's incidents per community and category over the whole city (3,000 communities,
+    children of every street): a sequential scan of a roll-up grows with its history, not with the window."""
+    end = datetime.fromisoformat(areas.dataset_facts(engine)["built_at"])
+    window = Window(end - timedelta(hours=24), end)  # whole days and ragged hours: both grains are read
+    with captured(engine) as statements:
+        inputs = scenarios.baseline_inputs(engine, CITY, city_code=CITY, window=window)
+    assert inputs["incidents"]["community_code"].nunique() > 1000
+    problems, read = rollup_scans(engine, [(s, p) for s, p in statements if "rollup" in s])
+    assert not problems, "sequential scans of roll-ups:\n" + "\n".join(sorted(set(problems)))
+    assert read == {"incident_rollup", "incident_rollup_day"}
+
+
+def test_hot_queries_seek_the_rollups_on_both_backends(engine):
+    with captured(engine) as statements:
+        for _, call in hot_calls(engine):
+            call()
+    problems, read = rollup_scans(engine, [(s, p) for s, p in statements if "rollup" in s])
+    assert not problems, "sequential scans of roll-ups:\n" + "\n".join(sorted(set(problems)))
+    assert read == set(ROLLUPS)
