@@ -14,6 +14,7 @@ from ui.frame import current_view, link_to
 from ui.i18n import in_view_language, t
 from ui.live import freshness_badge, last_good
 from ui.map import scope_map
+from ui.session import recheck
 from ui.state import ViewState, replace_window
 from ui.widgets import fmt_int, fmt_num, fmt_pct, kpi_row
 
@@ -62,6 +63,7 @@ def _kpis(state: ViewState, figures: dict) -> None:
 @in_view_language
 def live_figures(state: ViewState, /) -> None:
     """The KPI tiles, refreshed in place every few seconds without rerunning the page."""
+    recheck(state.scope)  # a disabled viewer's page loses its figures at this refresh
     figures, stale_since = last_good(f"overview-kpis-{state}", lambda: _kpi_figures(state))
     freshness_badge(stale_since)
     _kpis(state, figures)
@@ -73,6 +75,7 @@ def live_figures(state: ViewState, /) -> None:
 @in_view_language
 def live_map(state: ViewState, /) -> None:
     """The choropleth with recent incidents and the busiest child areas, refreshed in place."""
+    recheck(state.scope)
     figures, stale_since = last_good(f"overview-map-{state}", lambda: _map_figures(state))
     if stale_since is not None:
         freshness_badge(stale_since)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from access import Viewer, may_see
+from errors import CityOpsError, Message
 from settings import get_settings
 from ui import data, wall
 from ui.i18n import in_language, in_view_language, t
 from ui.router import run_inside_app_router
+from ui.session import current_viewer, recheck, refusal
 from ui.state import WINDOW_HOURS, ViewState, set_params, url_widget_key, view_state
 
 log = logging.getLogger("cityops.wall")
@@ -22,8 +26,8 @@ run_inside_app_router()
 st.set_page_config(page_title="城运一张图 · 大屏", layout="wide", initial_sidebar_state="collapsed")
 
 
-def _scope_options(config: wall.WallConfig) -> dict[str, str]:
-    """Rotation, then the playlist and the districts (names when the database answers)."""
+def _scope_options(config: wall.WallConfig, viewer: Viewer) -> dict[str, str]:
+    """Rotation, then the playlist and the districts inside the jurisdiction (names when the database answers)."""
     options = {ROTATE: t("wall_rotate")} | {code: code for code in config.playlist}
     try:
         districts = data.district_list(get_settings().city_code, "district")
@@ -31,14 +35,21 @@ def _scope_options(config: wall.WallConfig) -> dict[str, str]:
                  get_settings().city_code: data.scope(get_settings().city_code).name}
     except Exception:  # the picker still works with bare codes while the database is away
         return options
-    return options | {code: names.get(code, code) for code in [*config.playlist, *districts["code"]]}
+    return options | {code: names.get(code, code) for code in [*config.playlist, *districts["code"]]
+                      if may_see(viewer, code)}
 
 
-def _controls(config: wall.WallConfig, state: ViewState) -> None:
+def _in_jurisdiction(config: wall.WallConfig, viewer: Viewer) -> wall.WallConfig:
+    """The playlist cut to the viewer's jurisdiction (their home area when nothing of it is left)."""
+    playlist = tuple(code for code in config.playlist if may_see(viewer, code)) or (viewer.home_code,)
+    return replace(config, playlist=playlist)
+
+
+def _controls(config: wall.WallConfig, state: ViewState, viewer: Viewer) -> None:
     """Only for walls whose profile asks: a scope picker and / or the time window."""
     with st.container(key="wall-controls", horizontal=True):
         if "picker" in config.profiles:
-            options = _scope_options(config)
+            options = _scope_options(config, viewer)
             current = config.pinned or ROTATE
             picked = st.selectbox(t("scope"), list(options), index=list(options).index(current)
                                   if current in options else 0, format_func=options.__getitem__,
@@ -91,6 +102,7 @@ def _draw(screen: wall.WallScreen) -> None:
 def _live(state: ViewState, /, config: wall.WallConfig, viewport: tuple[int, int]) -> None:
     """One refresh: the scope the playlist is on, fresh figures or the last good ones marked stale."""
     code, index = config.scope_at(time.time())
+    recheck(code)  # a disabled viewer's wall is blanked at this refresh
     try:
         figures, stale_since, problem = wall.figures_or_last_good(code, state.window)
         _draw(wall.wall_screen(figures, config, index, stale_since, viewport, problem))
@@ -102,10 +114,21 @@ def _live(state: ViewState, /, config: wall.WallConfig, viewport: tuple[int, int
 set_params(wall="1")  # a bookmark of this page opens the wall again
 wall.apply_css()
 settings = get_settings()
-config = wall.wall_config(st.query_params.to_dict(), settings)
 state = view_state()
 with in_language(state.lang):
-    viewport = wall.clock(settings.timezone)
-    if config.profiles:
-        _controls(config, state)
-    st.fragment(_live, run_every=config.period)(state, config, viewport)
+    try:
+        viewer: Viewer | None = current_viewer()  # app.py let this viewer in a moment ago
+    except CityOpsError as exc:
+        viewer = None
+        refusal(exc.message)
+    config = wall.wall_config(st.query_params.to_dict(), settings)
+    if viewer is None:
+        pass
+    elif config.pinned and not may_see(viewer, config.pinned):
+        refusal(Message("access.outside", code=config.pinned, home=viewer.home_code))
+    else:
+        config = _in_jurisdiction(config, viewer)
+        viewport = wall.clock(settings.timezone)
+        if config.profiles:
+            _controls(config, state, viewer)
+        st.fragment(_live, run_every=config.period)(state, config, viewport)

@@ -325,6 +325,8 @@ def closed_loop_by_child(
         result[column] = result[column].fillna(0).astype(int)
     counted = (result["incidents"] - result["voided"]).replace(0, np.nan)
     result["disposal_rate"] = result["closed"] / counted
+    # numbers even when nothing closed in the window (the merge then leaves objects): tables sort them as such
+    result[["median_hours", "on_time_rate"]] = result[["median_hours", "on_time_rate"]].astype(float)
     return result
 
 

@@ -22,6 +22,7 @@ PYTEST_DONT_REWRITE: test modules import helpers from here before pytest loads i
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import shutil
@@ -31,7 +32,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -39,11 +40,13 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 import shapely
-from playwright.sync_api import Browser, FloatRect, Locator, Page, ViewportSize, sync_playwright
+from oidc_provider_mock import User, run_server_in_thread
+from playwright.sync_api import Browser, BrowserContext, FloatRect, Locator, Page, ViewportSize, sync_playwright
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
+from demo.signin import DemoAccount, auth_secrets, demo_accounts
 from queries.engine import make_engine
 from tests.support import copy_sqlite
 
@@ -56,6 +59,37 @@ VIEWPORT: ViewportSize = {"width": 1600, "height": 1000}
 DECK = "[data-testid=stDeckGlJsonChart]"
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 TILE_SIZE = 512  # deck.gl's Web Mercator: 512 * 2**zoom pixels round the world
+# Every served app of a run shares one cookie secret. A sign-in still holds only on the app it was made on:
+# Streamlit's cookie names the origin (port included), and another app takes it for no sign-in at all.
+COOKIE_SECRET = "cityops-tests-" + os.urandom(12).hex()
+# The existing tests look at every page but the admin's: they sign in as a city-wide user with the roles that open
+# them (duty officer, planner, data officer); tests/test_signin_browser.py signs in as each demo account.
+TESTER = DemoAccount("tester", "Tester", ("duty_officer", "planner", "data_officer"), "330200")
+DEFAULT_SUBJECT = TESTER.subject
+SIGN_IN = "[class*='st-key-sign-in'] button"
+_PROVIDER: list[str] = []  # the run's OpenID provider's URL, once started
+_ON_EXIT = ExitStack()
+atexit.register(_ON_EXIT.close)
+
+
+def provider_url() -> str:
+    """The run's OpenID provider (oidc-provider-mock on loopback, in a thread), started on first use with the
+    demo accounts (demo.signin)."""
+    if not _PROVIDER:
+        users = [User(sub=a.subject, claims=a.claims()) for a in (*demo_accounts(), TESTER)]
+        server = _ON_EXIT.enter_context(run_server_in_thread(port=free_port(), user_claims=users))
+        _PROVIDER.append(f"http://localhost:{server.server_port}")
+    return _PROVIDER[0]
+
+
+def sign_in(page: Page, base_url: str, subject: str = DEFAULT_SUBJECT, *, timeout: float = 60_000) -> None:
+    """The real OpenID Connect flow: the app's sign-in button, the provider's page (the account picked by its
+    subject), back to the app signed in."""
+    page.goto(base_url)
+    page.locator(SIGN_IN).click(timeout=timeout)
+    page.locator(f"button[name=sub][value='{subject}']").click(timeout=timeout)
+    page.wait_for_url(f"{base_url}/**", timeout=timeout)
+    page.wait_for_selector("[class*='st-key-account-box'], [data-testid=stAlert]", timeout=timeout)
 
 
 def chromium_or_skip() -> str:
@@ -81,6 +115,24 @@ class ServedApp:
     base_url: str
     database_url: str
     log_path: Path
+    _states: dict[str, dict] | None = None
+
+    def signed_in(self, browser: Browser, subject: str = DEFAULT_SUBJECT) -> dict:
+        """The storage state (cookies) of a browser signed in to this app as `subject`, signed in once."""
+        if self._states is None:
+            self._states = {}
+        if subject not in self._states:
+            context = browser.new_context(viewport=VIEWPORT)
+            try:
+                sign_in(context.new_page(), self.base_url, subject)
+                self._states[subject] = context.storage_state()  # type: ignore[assignment]
+            finally:
+                context.close()
+        return self._states[subject]
+
+    def context(self, browser: Browser, subject: str = DEFAULT_SUBJECT, **options) -> BrowserContext:
+        """A new browser context signed in to this app as `subject`."""
+        return browser.new_context(storage_state=self.signed_in(browser, subject), **options)  # type: ignore[arg-type]
 
     def url(self, path: str = "", **params: str) -> str:
         """e.g. url("incidents", scope="330212") -> http://127.0.0.1:PORT/incidents?scope=330212"""
@@ -116,9 +168,12 @@ def serve_dashboard(database_url: str, log_dir: Path, *, port: int | None = None
     log_path = log_dir / f"streamlit-{port}.log"
     env = {**os.environ, "DATABASE_URL": database_url, **(extra_env or {})}
     env.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+    secrets_path = log_dir / f"secrets-{port}.toml"
+    secrets_path.write_text(auth_secrets(base_url, provider_url(), cookie_secret=COOKIE_SECRET), encoding="utf-8")
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--secrets.files", str(secrets_path)]
     with log_path.open("wb") as log:
         # Its own session, so the whole process group can be ended by its id afterwards.
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,  # noqa: S603
@@ -296,9 +351,9 @@ def dashboard(demo_engines, tmp_path_factory) -> Iterator[ServedApp]:
 
 
 @pytest.fixture
-def dashboard_page(chromium: Browser) -> Iterator[Page]:
-    """A fresh page in its own context."""
-    context = chromium.new_context(viewport=VIEWPORT, locale="zh-CN")
+def dashboard_page(chromium: Browser, dashboard: ServedApp) -> Iterator[Page]:
+    """A fresh page in its own context, signed in to the dashboard (as TESTER)."""
+    context = dashboard.context(chromium, viewport=VIEWPORT, locale="zh-CN")
     yield context.new_page()
     context.close()
 

@@ -72,6 +72,7 @@ def writable(backend, demo_templates, tmp_path) -> Iterator[Engine]:
 # browsers drawing at once on two cores only slow each other down, and time out sooner under load).
 BROWSER_FILES = frozenset({
     "test_attack_catalogue.py", "test_browser_dashboard.py", "test_imports_browser.py", "test_map_clicks_browser.py",
+    "test_signin_browser.py",
     "test_scenarios_browser.py", "test_texts_browser.py", "test_view_follows.py", "test_wall_browser.py",
 })
 ALONE_FIRST = ("test_types.py",)  # a cold mypy cache: minutes of one core, best begun early

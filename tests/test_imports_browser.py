@@ -50,7 +50,7 @@ def uploader_texts(page: Page) -> list[str]:
 
 
 def test_the_uploader_speaks_the_pages_language(import_app: ServedApp, chromium: Browser):
-    page = chromium.new_page(viewport=VIEWPORT)
+    page = import_app.context(chromium, viewport=VIEWPORT).new_page()
     open_page(page, import_app.url("imports", lang="en"), ready=".st-key-import-beds-template button")
     assert uploader_texts(page) == ["Upload", "20 MB per file • CSV, XLSX"]
     screenshot(page, "imports-uploader-en")
@@ -61,7 +61,7 @@ def test_a_bed_sheet_through_the_browser(import_app: ServedApp, chromium: Browse
     engine = import_app.engine
     first, second = sorted(facilities.hospital_codes(engine))[:2]
     before = facilities.bed_counts(engine, [first, second])
-    page = chromium.new_page(viewport=VIEWPORT)
+    page = import_app.context(chromium, viewport=VIEWPORT).new_page()
     open_page(page, import_app.url("imports"), ready=".st-key-import-beds-template button")
     assert page.locator("[data-testid=stBreadcrumbs], [class*='st-key-crumb-']").count() == 0  # no scope here
     assert uploader_texts(page) == ["上传", "单个文件不超过 20 MB • CSV, XLSX"]

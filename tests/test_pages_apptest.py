@@ -17,6 +17,7 @@ from clock import epoch_hour, hour_start, local_day_start_utc, now_utc
 from queries import areas, facilities
 from queries.incidents import Window, incident_totals
 from settings import get_settings
+from tests.apps import signed_in
 from tests.support import markdown_text
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -109,7 +110,7 @@ def app_on(engine, monkeypatch) -> Iterator:
     st.cache_resource.clear()
 
     def make(page: str = PAGES[0], **params: str) -> AppTest:
-        app = AppTest.from_file(APP, default_timeout=60)
+        app = signed_in(AppTest.from_file(APP, default_timeout=60))
         if page != PAGES[0]:
             app.run()  # st.navigation registers the pages in a first run; then the page can be picked
             app.switch_page(page)

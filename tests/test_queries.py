@@ -300,7 +300,10 @@ def hold_some_past_due(engine, street: str, moment: datetime) -> list[int]:
 
 def test_parked_and_escalated_are_counted_apart_from_the_overdue(writable):
     moment = built_at(writable)
-    scopes = busiest_scopes(raw_incidents(writable, {}))[:3]  # the city, a district, a street in it
+    # the city, a district and a street in it with the most open (handling) items: eight are needed, and at
+    # night (the demo follows Ningbo's daily rhythm) the street with the most incidents may have fewer open
+    before = raw_incidents(writable, {})
+    scopes = busiest_scopes(before[before["status"] == "handling"])[:3]
     held_ids = set(hold_some_past_due(writable, scopes[2], moment)[:6])
     raw = raw_incidents(writable, {})
     held_past_due = raw["status"].isin(HELD) & (raw["due_at"] < moment)

@@ -22,6 +22,7 @@ from scenario_model import Overrides
 from tests.browser import (
     DECK,
     DeckMap,
+    ServedApp,
     chromium_or_skip,
     copy_sqlite,
     open_page,
@@ -44,17 +45,17 @@ def served(tmp_path_factory, chromium, demo_engines):
     database = copy_sqlite(demo_engines("sqlite").url.database, folder / "cityops.sqlite")
     with serve_dashboard(f"sqlite:///{database}", folder) as app:
         # Warm the server's caches, so the timed waits of the test start from a served page.
-        warm = _new_page(chromium)
+        warm = _new_page(chromium, app)
         open_page(warm, app.url(scope=DISTRICT))
         warm.context.close()
         yield app
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _new_page(browser: Browser) -> Page:
+def _new_page(browser: Browser, app: ServedApp) -> Page:
     # Tall enough to show the whole page without scrolling, so map pixels computed at one moment
     # stay valid at the next (a scroll made to read a table would otherwise move the map).
-    return browser.new_context(viewport={"width": 1600, "height": 3000}, locale="zh-CN").new_page()
+    return app.context(browser, viewport={"width": 1600, "height": 3000}, locale="zh-CN").new_page()
 
 
 def _zone(engine) -> tuple[str, str, list[tuple[float, float]]]:
@@ -139,7 +140,7 @@ def test_build_a_hazard_scenario_see_the_difference_save_and_reload(served, chro
     engine = served.engine
     street, street_name, corners = _zone(engine)
     expected = _expected(engine, street, corners)
-    page = _new_page(chromium)
+    page = _new_page(chromium, served)
     open_page(page, served.url("scenarios", scope=DISTRICT))
     deck = _deck(page, engine)
     centre = Polygon(corners).representative_point()
@@ -199,7 +200,7 @@ def test_build_a_hazard_scenario_see_the_difference_save_and_reload(served, chro
     link = page.url
     page.context.close()
 
-    again = _new_page(chromium)
+    again = _new_page(chromium, served)
     open_page(again, link)
     _deck(again, engine)
     assert _tiles(again) == shown
@@ -223,7 +224,7 @@ def test_the_overrides_are_listed_by_name(served, chromium):
     q.save_scenario(engine, "按名称列出", "规划科", plan, facts=prepare_baseline(**inputs).facts)
     names = [*inside["name"], outside["name"], hospital["name"]]
     for lang, close in (("zh", "关闭场所"), ("en", "Close assembly points")):
-        page = _new_page(chromium)
+        page = _new_page(chromium, served)
         open_page(page, served.url("scenarios", scope=DISTRICT, scenario="按名称列出", lang=lang))
         page.locator(f"{DECK} canvas").first.wait_for(timeout=30_000)
         page.wait_for_timeout(1500)  # the deck draws after the script run: whole before the screenshot

@@ -35,7 +35,7 @@ def test_the_overview_kpis_stay_english_when_their_fragment_refreshes(dashboard:
 
 
 def test_the_wall_stays_english_when_it_refreshes_and_rotates(dashboard: ServedApp, chromium):
-    context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB")
+    context = dashboard.context(chromium, viewport={"width": 1920, "height": 1080}, locale="en-GB")
     try:
         page = context.new_page()
         page.goto(dashboard.url("", wall="1", lang="en", rotate="5", playlist=f"{CITY},{DISTRICT}"))

@@ -34,8 +34,9 @@ BASE_PATH_PROBES = ("/_stcore/health", "/_stcore/host-config")
 class WallPage:
     """A wall in its own browser context, with everything the page logged or requested."""
 
-    def __init__(self, browser: Browser, size: tuple[int, int]) -> None:
-        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN")
+    def __init__(self, browser: Browser, size: tuple[int, int], signed_in: dict) -> None:
+        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="zh-CN",
+                                           storage_state=signed_in)  # type: ignore[arg-type]
         self.page: Page = self.context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -80,11 +81,13 @@ class WallPage:
 
 
 @pytest.fixture
-def wall_page(chromium: Browser) -> Iterator:
+def wall_page(chromium: Browser, dashboard: ServedApp) -> Iterator:
+    """Walls signed in as the tests' user, to the dashboard or to the app given (a sign-in holds for the origin
+    it was made on only: Streamlit's cookie names it)."""
     opened: list[WallPage] = []
 
-    def make(size: tuple[int, int] = RESOLUTIONS[0]) -> WallPage:
-        opened.append(WallPage(chromium, size))
+    def make(size: tuple[int, int] = RESOLUTIONS[0], app: ServedApp | None = None) -> WallPage:
+        opened.append(WallPage(chromium, size, (app or dashboard).signed_in(chromium)))
         return opened[-1]
 
     yield make
@@ -355,7 +358,7 @@ def test_wall_waits_for_the_database_and_keeps_its_figures_marked_stale_while_it
     engine = demo_engines("postgis")  # skips without the test PostGIS server (fails under CI=true)
     with relayed(engine.url.render_as_string(hide_password=False)) as (outage, relay_url), \
             serve_dashboard(relay_url, tmp_path, extra_env={"CITYOPS_LIVE_REFRESH_SECONDS": "2"}) as app:
-        wall = wall_page()
+        wall = wall_page(app=app)  # signed in while the database answers
         outage.stop()  # down before the wall's first look: it waits, calmly
         wall.page.goto(app.url("", wall="1", scope=DISTRICT))
         wall.page.wait_for_selector(".wall-waiting", timeout=60_000)

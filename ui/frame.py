@@ -9,12 +9,14 @@ from contextvars import ContextVar
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from errors import CityOpsError, UnknownArea
+from access import Viewer, may_open, may_see
+from errors import CityOpsError, Message, OutsideJurisdiction, UnknownArea
 from settings import PROJECT_ROOT, get_settings
 from texts import LANGUAGES
 from ui import data
 from ui.i18n import in_language, say, t
 from ui.router import WALL, PageSpec, page_spec, run_inside_app_router
+from ui.session import account_box, current_viewer, refusal, sign_in_page, signed_in
 from ui.state import WINDOW_HOURS, ViewState, set_view, url_params, url_problems, url_widget_key, view_state
 from ui.widgets import plain
 
@@ -23,19 +25,46 @@ log = logging.getLogger("cityops.ui")
 _FRAMED_VIEW: ContextVar[ViewState | None] = ContextVar("framed_view", default=None)
 
 
-def _resolved_state(state: ViewState) -> ViewState:
-    """The URL's view with an unknown scope replaced by the city (and the problem noted)."""
+def _resolved_state(state: ViewState, viewer: Viewer) -> ViewState:
+    """The URL's view with an unknown scope replaced by the viewer's home area (and the problem noted); a link
+    without a scope opens the home area too."""
+    if "scope" not in st.query_params:
+        return set_view(state, scope=viewer.home_code)
     try:
         data.scope(state.scope)
     except UnknownArea as exc:
         url_problems().append(exc.message)
-        state = set_view(state, scope=get_settings().city_code)
+        state = set_view(state, scope=viewer.home_code)
     return state
 
 
-def breadcrumbs(state: ViewState) -> None:
-    """City > district > ... > scope; every ancestor is a button that goes back up."""
+def admitted(lang: str) -> Viewer | None:
+    """The viewer of this run, or None after drawing the only thing the browser may get: the sign-in page, or
+    a refusal (a disabled account, no role, the database away) with a sign-out button."""
+    with in_language(lang):
+        if not signed_in():
+            sign_in_page()
+            return None
+        try:
+            return current_viewer()
+        except CityOpsError as exc:
+            refusal(exc.message)
+        except Exception:  # last line of defence: nothing of the city, no traceback
+            log.exception("the viewer could not be resolved")
+            refusal(t("page_failed"))
+    return None
+
+
+def refuse_page(lang: str) -> None:
+    """A page the viewer's roles may not open: a message and a sign-out button, nothing drawn."""
+    with in_language(lang):
+        refusal(Message("access.page"))
+
+
+def breadcrumbs(state: ViewState, viewer: Viewer) -> None:
+    """City > district > ... > scope; every ancestor inside the jurisdiction is a button that goes back up."""
     path = data.ancestors(state.scope)
+    path = path[[may_see(viewer, code) for code in path["code"]]]
     columns = st.columns([1] * len(path) + [max(1, 8 - len(path))], gap="small")
     for column, (code, name) in zip(columns, path[["code", "name"]].itertuples(index=False), strict=False):
         current = code == state.scope
@@ -61,32 +90,37 @@ def _url_radio(label: str, options: list[str], field: str, state: ViewState, **k
              args=(key, field, value, state), **kwargs)
 
 
-def _page_links(state: ViewState, links: Mapping[PageSpec, StreamlitPage]) -> None:
-    """The pages, each link carrying the whole view (scope, window, filters, layers, language)."""
+def _page_links(state: ViewState, links: Mapping[PageSpec, StreamlitPage], viewer: Viewer) -> None:
+    """The pages the viewer may open, each link carrying the whole view (scope, window, filters, layers,
+    language)."""
     params = url_params(state)
     with st.sidebar:
         for spec, page in links.items():
+            if not may_open(viewer, spec.key):
+                continue
             st.page_link(page, label=t(spec.key), query_params=params | ({"wall": "1"} if spec is WALL else {}))
         st.divider()
 
 
-def _scope_names(state: ViewState, districts) -> dict[str, str]:
-    """Names of the picker's options; a scope below a district is named by its path from the district."""
+def _scope_names(options: list[str], districts) -> dict[str, str]:
+    """Names of the picker's options; one below a district is named by its path from the district."""
     city = get_settings().city_code
     names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: data.scope(city).name}
-    if state.scope not in names:
-        path = data.ancestors(state.scope)
-        names[state.scope] = " › ".join(path["name"].iloc[1:])  # the city is the picker's first option
+    for code in options:
+        if code not in names:
+            path = data.ancestors(code)
+            names[code] = " › ".join(path["name"].iloc[1:])  # below the city: the path from the district
     return names
 
 
-def _sidebar(state: ViewState) -> None:
+def _sidebar(state: ViewState, viewer: Viewer) -> None:
     with st.sidebar:
         st.caption(t("scope"))
         city = get_settings().city_code
         districts = data.district_list(city, "district")
-        names = _scope_names(state, districts)
-        options = list(dict.fromkeys([city, *districts["code"], state.scope]))
+        options = [code for code in dict.fromkeys([city, *districts["code"], viewer.home_code, state.scope])
+                   if may_see(viewer, code)]
+        names = _scope_names(options, districts)
         key = url_widget_key("scope-picker", state.scope)
         st.selectbox(t("scope"), options, index=options.index(state.scope), format_func=lambda c: names.get(c, c),
                      label_visibility="collapsed", key=key, on_change=_picked,
@@ -107,18 +141,21 @@ def current_view() -> ViewState:
     return state
 
 
-def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
+def _framed(state: ViewState, page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage],
+            viewer: Viewer) -> None:
     """The page links, sidebar, title, URL problems and breadcrumbs, then the page, with the view set for
     current_view(). A page that is not about a scope (not spec.scoped) has no breadcrumbs, one without
-    spec.sidebar no scope picker."""
-    _page_links(state, links)
+    spec.sidebar no scope picker. A scope outside the jurisdiction draws a message and a sign-out button only."""
+    if spec.sidebar and not may_see(viewer, state.scope):
+        raise OutsideJurisdiction(Message("access.outside", code=state.scope, home=viewer.home_code))
+    _page_links(state, links, viewer)
     if spec.sidebar:
-        _sidebar(state)
+        _sidebar(state, viewer)
     st.title(t(spec.key))
     if url_problems():
         st.warning(plain(t("bad_url") + t("problem_separator").join(say(p) for p in url_problems())))
     if spec.scoped:
-        breadcrumbs(state)
+        breadcrumbs(state, viewer)
     token = _FRAMED_VIEW.set(state)
     try:
         page.run()
@@ -132,15 +169,20 @@ def link_to(key: str, label: str, state: ViewState, *, icon: str | None = None) 
     st.page_link(str(PROJECT_ROOT / page_spec(key).path), label=label, query_params=url_params(state), icon=icon)
 
 
-def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage]) -> None:
-    """Draw the frame and the page inside it, in the view's language; a domain error becomes a message,
-    never a traceback."""
+def show_framed(page: StreamlitPage, spec: PageSpec, links: Mapping[PageSpec, StreamlitPage],
+                viewer: Viewer) -> None:
+    """Draw the frame and the page inside it, in the view's language, then the account box at the sidebar's
+    foot; a domain error becomes a message, never a traceback."""
     state = view_state()  # the URL alone: its language holds even when the database is down
     with in_language(state.lang):
         try:
-            _framed(_resolved_state(state), page, spec, links)
+            _framed(_resolved_state(state, viewer), page, spec, links, viewer)
+        except OutsideJurisdiction as exc:  # nothing of the page: the message and a sign-out button
+            refusal(exc.message)
+            return
         except CityOpsError as exc:  # the database down, an unknown area, ... (may quote the URL: as text)
             st.error(plain(say(exc.message)))
         except Exception:  # last line of defence: log for operators, a calm message for users
             log.exception("page %s failed", spec.key)
             st.error(t("page_failed"))
+        account_box(viewer, divided=spec.sidebar)  # the page links end in a divider of their own

@@ -23,7 +23,8 @@ class PageSpec:
 
 
 PAGES = (PageSpec("overview"), PageSpec("incidents"), PageSpec("resources"), PageSpec("scenarios"),
-         PageSpec("briefing"), PageSpec("imports", sidebar=False, scoped=False), PageSpec("wall", framed=False))
+         PageSpec("briefing"), PageSpec("imports", sidebar=False, scoped=False),
+         PageSpec("users", sidebar=False, scoped=False), PageSpec("wall", framed=False))
 HOME, WALL = PAGES[0], PAGES[-1]
 
 
