@@ -85,17 +85,37 @@ def may(viewer: Viewer, action: str) -> bool:
     return action in viewer.actions
 
 
+class Jurisdiction(NamedTuple):
+    """What a viewer may see: their home area and the code prefix every area inside it starts with. The
+    queries read through an engine that carries one (queries.engine.within)."""
+
+    home_code: str
+    prefix: str
+
+    def covers(self, code: str) -> bool:
+        """Whether an area code is the home area or one of its descendants (codes hold their ancestors)."""
+        code = str(code).strip()
+        return is_area_code(code) and code.startswith(self.prefix)
+
+    def check(self, code: str) -> str:
+        """The code when it is inside; OutsideJurisdiction otherwise (never an empty answer that leaks counts)."""
+        if not self.covers(code):
+            raise OutsideJurisdiction(Message("access.outside", code=str(code).strip()[:15], home=self.home_code))
+        return str(code).strip()
+
+
+def jurisdiction_of(viewer: Viewer) -> Jurisdiction:
+    return Jurisdiction(viewer.home_code, prefix_inside(viewer.home_code, viewer.home_level))
+
+
 def may_see(viewer: Viewer, code: str) -> bool:
-    """Whether an area code is the viewer's home area or one of its descendants (codes hold their ancestors)."""
-    code = str(code).strip()
-    return is_area_code(code) and code.startswith(prefix_inside(viewer.home_code, viewer.home_level))
+    """Whether an area code is the viewer's home area or one of its descendants."""
+    return jurisdiction_of(viewer).covers(code)
 
 
 def check_scope(viewer: Viewer, code: str) -> str:
     """The code when the viewer may see it; OutsideJurisdiction otherwise."""
-    if not may_see(viewer, code):
-        raise OutsideJurisdiction(Message("access.outside", code=str(code).strip()[:15], home=viewer.home_code))
-    return str(code).strip()
+    return jurisdiction_of(viewer).check(code)
 
 
 def level_of(code: str, city_code: str) -> str:

@@ -27,16 +27,15 @@ st.set_page_config(page_title="城运一张图 · 大屏", layout="wide", initia
 
 
 def _scope_options(config: wall.WallConfig, viewer: Viewer) -> dict[str, str]:
-    """Rotation, then the playlist and the districts inside the jurisdiction (names when the database answers)."""
+    """Rotation, then the playlist (already inside the jurisdiction) and, for a viewer who sees the city, its
+    districts; names when the database answers."""
+    city = get_settings().city_code
     options = {ROTATE: t("wall_rotate")} | {code: code for code in config.playlist}
     try:
-        districts = data.district_list(get_settings().city_code, "district")
-        names = {**dict(zip(districts["code"], districts["name"], strict=True)),
-                 get_settings().city_code: data.scope(get_settings().city_code).name}
+        districts = list(data.district_list(city, "district")["code"]) if may_see(viewer, city) else []
+        return options | {code: data.scope(code).name for code in [*config.playlist, *districts]}
     except Exception:  # the picker still works with bare codes while the database is away
         return options
-    return options | {code: names.get(code, code) for code in [*config.playlist, *districts["code"]]
-                      if may_see(viewer, code)}
 
 
 def _in_jurisdiction(config: wall.WallConfig, viewer: Viewer) -> wall.WallConfig:

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from access import Jurisdiction
 from errors import DatabaseUnavailable, Message, SpatialiteMissing
 from settings import get_settings
 
@@ -123,7 +124,36 @@ def make_engine(url: str | None = None, *, synchronous: Synchronous = "NORMAL", 
             event.listen(engine, "do_connect", _open_existing_only)
         return engine
     durable = {"options": "-c synchronous_commit=on"} if synchronous == "FULL" else {}
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=durable)
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=durable)
+    event.listen(engine, "begin", _postgres_begin)
+    return engine
+
+
+# The execution option that carries a viewer's access.Jurisdiction (set by within(), read by
+# queries.scope.resolve and, on PostgreSQL, by the row-level security policies of revision 0005).
+JURISDICTION = "cityops_jurisdiction"
+
+
+def within(engine: Engine, jurisdiction: Jurisdiction) -> Engine:
+    """The engine as a viewer with this jurisdiction sees the database (same pool): every scope outside it is
+    refused (queries.scope.resolve), and on PostgreSQL each transaction begins with the setting
+    cityops.jurisdiction, which row-level security keeps every incident, facility and roll-up row inside."""
+    return engine.execution_options(**{JURISDICTION: jurisdiction})
+
+
+def jurisdiction_of_connection(conn: sa.Connection) -> Jurisdiction | None:
+    """The jurisdiction a connection reads within (None: a system connection, e.g. the intake's)."""
+    found: Jurisdiction | None = conn.get_execution_options().get(JURISDICTION)
+    return found
+
+
+def _postgres_begin(conn: sa.Connection) -> None:
+    # set_config(..., true) is SET LOCAL with a bound value: it ends with the transaction, so a pooled
+    # connection never carries one viewer's jurisdiction into the next one's.
+    jurisdiction = jurisdiction_of_connection(conn)
+    if jurisdiction is not None:
+        conn.exec_driver_sql("SELECT set_config('cityops.jurisdiction', %(prefix)s, true)",
+                             {"prefix": jurisdiction.prefix})
 
 
 def writer_engine(engine: Engine, synchronous: Synchronous = "FULL") -> Engine:

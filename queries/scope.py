@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from codes import is_area_code, prefix_inside
 from errors import Message, UnknownArea
+from queries.engine import jurisdiction_of_connection
 from queries.schema import area
 from vocab import LEVELS
 
@@ -40,7 +41,8 @@ class Scope:
 
 
 def resolve(conn: sa.Connection, code: str) -> Scope:
-    """The scope of an area code; UnknownArea when there is no such area."""
+    """The scope of an area code; UnknownArea when there is no such area, OutsideJurisdiction when the
+    connection reads within a jurisdiction (queries.engine.within) that does not cover it."""
     code = str(code).strip()
     if not is_area_code(code):
         raise UnknownArea(Message("area.not_a_code", code=code))
@@ -48,8 +50,11 @@ def resolve(conn: sa.Connection, code: str) -> Scope:
         sa.select(area.c.code, area.c.level, area.c.name, area.c.parent_code, area.c.population,
                   area.c.households).where(area.c.code == code)
     ).first()
-    if row is None:
+    if row is None:  # before the jurisdiction: an unknown code is a mistyped link, said as such to anyone
         raise UnknownArea(Message("area.unknown", code=code))
+    jurisdiction = jurisdiction_of_connection(conn)
+    if jurisdiction is not None:
+        jurisdiction.check(code)
     return Scope(*row)
 
 

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from streamlit.testing.v1 import AppTest
 
+from access import Jurisdiction
+from codes import prefix_inside
 from settings import PROJECT_ROOT
+from ui import data
 
 APP = str(PROJECT_ROOT / "app.py")
 # The identity AppTest gives st.user (Streamlit's own AppTest.user): a city-wide user whose roles open every page
 # but the admin's, so a test looks at what it names; tests/test_signin_pages.py signs in as each role.
 SIGNED_IN = {"is_logged_in": True, "sub": "apptest", "name": "U001", "email": "apptest@example.org",
              "cityops_roles": ["duty_officer", "planner", "data_officer"], "cityops_area": "330200"}
+
+
+@contextmanager
+def read_as_city_viewer() -> Iterator[None]:
+    """ui.data called by a test itself, outside an app run, reads as a city-wide viewer would (ui.data reads
+    nothing for a session that has let nobody in)."""
+    home = str(SIGNED_IN["cityops_area"])
+    data.read_within(Jurisdiction(home, prefix_inside(home, "city")))
+    try:
+        yield
+    finally:
+        data.read_within(None)
 
 
 def signed_in(app: AppTest, claims: dict | None = None) -> AppTest:

@@ -20,7 +20,7 @@ from imports.beds import check_bed_sheet
 from imports.tables import read_table
 from queries import facilities
 from settings import get_settings
-from tests.apps import page_app
+from tests.apps import page_app, read_as_city_viewer
 from texts import text
 from ui import sheet_import
 from vocab import counts_things
@@ -173,7 +173,8 @@ def import_page(writable, monkeypatch) -> Iterator[AppTest]:
     st.cache_resource.clear()
     app = page_app("imports").run()
     assert not app.exception
-    yield app
+    with read_as_city_viewer():  # the tests call the page's parts themselves too
+        yield app
     st.cache_data.clear()
     st.cache_resource.clear()
     get_settings.cache_clear()

@@ -34,7 +34,7 @@ from queries.incidents import Filters, Window
 from queries.scope import resolve
 from scenario_model import parse_overrides
 from settings import PROJECT_ROOT, get_settings
-from tests.apps import page_app
+from tests.apps import page_app, read_as_city_viewer
 from tests.browser import free_port
 from tests.support import SMALL_DAYS, discard, markdown_text, new_database
 from tests.test_scenarios_metrics import build_town, lonlat
@@ -389,7 +389,8 @@ def on_demo(demo_engines, monkeypatch):
     get_settings.cache_clear()
     st.cache_data.clear()
     st.cache_resource.clear()
-    yield _data_names(engine.url.render_as_string(hide_password=False))
+    with read_as_city_viewer():  # the tests call the pages' parts themselves too
+        yield _data_names(engine.url.render_as_string(hide_password=False))
     st.cache_data.clear()
     st.cache_resource.clear()
     get_settings.cache_clear()

@@ -121,3 +121,39 @@ def test_a_disabled_users_open_overview_is_refused_without_a_click(dashboard: Se
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM app_user WHERE subject = 'duty'")
+
+
+def test_a_yinzhou_duty_officer_receives_nothing_of_another_district(dashboard: ServedApp, chromium):
+    """The leak test: links to somewhere else (another district, a street and a grid of it, a wall playlist of
+    other districts, the briefing and the scenarios there) and their own district's pages; the websocket frames
+    the browser receives are scanned for the other districts' names, and for the codes of those no link named."""
+    engine = dashboard.engine
+    districts = areas_at_level(engine, CITY, "district")
+    others = districts[districts["code"] != YINZHOU]
+    street = areas_at_level(engine, HAISHU, "street")["code"].iloc[0]
+    grid = areas_at_level(engine, street, "grid")["code"].iloc[0]
+    playlist = [HAISHU, str(others["code"].iloc[-1])]
+    context = dashboard.context(chromium, "duty.yinzhou", viewport=VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    frames: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(
+        data if isinstance(data, bytes) else data.encode())))
+    try:
+        for url in (dashboard.url("overview", scope=HAISHU), dashboard.url("incidents", scope=street),
+                    dashboard.url("resources", scope=grid), dashboard.url("briefing", scope=HAISHU),
+                    dashboard.url("scenarios", scope=HAISHU)):
+            assert "不在您的辖区内" in refusal(page, url), url
+        page.goto(dashboard.url("", wall="1", playlist=",".join(playlist), profile="picker"))
+        page.wait_for_selector(".wall-kpis", timeout=60_000)
+        page.wait_for_timeout(3000)  # a refresh or two of the wall
+        assert page.locator(".wall-kpis").get_attribute("data-scope") == YINZHOU  # the playlist cut to their own
+        for key in ("overview", "incidents", "resources", "briefing"):  # their own district, drawn in full
+            open_page(page, dashboard.url(key, scope=YINZHOU))
+        screenshot(page, "signin-yinzhou-own-briefing")
+    finally:
+        context.close()
+    received = b"".join(frames)
+    named = {HAISHU, street, grid, *playlist}  # codes the browser sent: a refusal may quote them back
+    leaked = [name for name in others["name"] if name.encode() in received]
+    leaked += [code for code in others["code"] if code not in named and code.encode() in received]
+    assert frames and leaked == []

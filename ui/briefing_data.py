@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from access import Jurisdiction
 from exports import briefing, briefing_data
 from exports.provenance import ExportView
 from ui import data
@@ -15,10 +16,11 @@ def export_view(state: ViewState) -> ExportView:
     return ExportView(state.scope, state.time_window(), state.filters(), window_key=state.window, lang=state.lang)
 
 
+@data.per_jurisdiction
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
-def figures_for(view: ExportView) -> briefing_data.BriefingData:
+def figures_for(j: Jurisdiction, view: ExportView) -> briefing_data.BriefingData:
     """The pack's figures for a view, read once a minute at most (the preview and the pack share them)."""
-    return briefing_data.collect(data.get_engine(), view)
+    return briefing_data.collect(data.engine_within(j), view)
 
 
 def build_pack(view: ExportView, *, progress: briefing.Progress) -> briefing.BriefingPack:

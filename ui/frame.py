@@ -102,25 +102,29 @@ def _page_links(state: ViewState, links: Mapping[PageSpec, StreamlitPage], viewe
         st.divider()
 
 
-def _scope_names(options: list[str], districts) -> dict[str, str]:
-    """Names of the picker's options; one below a district is named by its path from the district."""
-    city = get_settings().city_code
-    names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: data.scope(city).name}
+def _scope_names(options: list[str]) -> dict[str, str]:
+    """Names of the picker's options: the city and its districts by name, one below a district by its path
+    from the district."""
+    names: dict[str, str] = {}
     for code in options:
-        if code not in names:
-            path = data.ancestors(code)
-            names[code] = " › ".join(path["name"].iloc[1:])  # below the city: the path from the district
+        path = data.ancestors(code)
+        names[code] = " › ".join(path["name"].iloc[1:]) if len(path) > 1 else str(path["name"].iloc[0])
     return names
+
+
+def _picker_options(state: ViewState, viewer: Viewer) -> list[str]:
+    """The city and its districts when the viewer sees the city, their home area, and the scope on screen:
+    only areas inside the jurisdiction (the queries would refuse the others)."""
+    city = get_settings().city_code
+    districts = list(data.district_list(city, "district")["code"]) if may_see(viewer, city) else []
+    return [code for code in dict.fromkeys([city, *districts, viewer.home_code, state.scope]) if may_see(viewer, code)]
 
 
 def _sidebar(state: ViewState, viewer: Viewer) -> None:
     with st.sidebar:
         st.caption(t("scope"))
-        city = get_settings().city_code
-        districts = data.district_list(city, "district")
-        options = [code for code in dict.fromkeys([city, *districts["code"], viewer.home_code, state.scope])
-                   if may_see(viewer, code)]
-        names = _scope_names(options, districts)
+        options = _picker_options(state, viewer)
+        names = _scope_names(options)
         key = url_widget_key("scope-picker", state.scope)
         st.selectbox(t("scope"), options, index=options.index(state.scope), format_func=lambda c: names.get(c, c),
                      label_visibility="collapsed", key=key, on_change=_picked,

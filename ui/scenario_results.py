@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from access import Jurisdiction
 from geo import scenario as sc
 from geo import scenario_map as smap
 from queries import scenarios
@@ -14,23 +15,27 @@ from settings import get_settings
 from ui import data
 
 
+@data.per_jurisdiction
 @st.cache_resource(ttl=300, max_entries=8, show_spinner=False)
-def baseline_for(scope: str, window: Window) -> sc.Baseline:
+def baseline_for(j: Jurisdiction, scope: str, window: Window) -> sc.Baseline:
     """The baseline inputs of a scope, read once per 5 minutes (never modified: overrides apply on read)."""
     city = get_settings().city_code
-    return sc.prepare_baseline(**scenarios.baseline_inputs(data.get_engine(), scope, city_code=city, window=window))
+    return sc.prepare_baseline(**scenarios.baseline_inputs(data.engine_within(j), scope, city_code=city, window=window))
 
 
+@data.per_jurisdiction
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def outcomes(scope: str, window: Window, reference: str, scenario: str) -> tuple[sc.Outcome, sc.Outcome]:
+def outcomes(j: Jurisdiction, scope: str, window: Window, reference: str,
+             scenario: str) -> tuple[sc.Outcome, sc.Outcome]:
     """Both sides evaluated once per scope, window and overrides; the summaries at every level share them."""
     baseline, walk = baseline_for(scope, window), get_settings().walking_distance_m
     return (sc.evaluate(baseline, parse_overrides(reference), walking_m=walk),
             sc.evaluate(baseline, parse_overrides(scenario), walking_m=walk))
 
 
+@data.per_jurisdiction
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)
-def compared(scope: str, window: Window, level: str, reference: str, scenario: str) -> dict:
+def compared(j: Jurisdiction, scope: str, window: Window, level: str, reference: str, scenario: str) -> dict:
     """Summaries of both sides at `level`, the difference (worse first), totals and supply."""
     baseline = baseline_for(scope, window)
     ref, scn = outcomes(scope, window, reference, scenario)
@@ -77,7 +82,8 @@ def save(name: str, author: str, overrides: dict, *, facts, replace: bool) -> No
     scenarios.save_scenario(data.get_engine(), name, author, overrides, facts=facts, replace=replace)
 
 
+@data.per_jurisdiction
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
-def override_names(overrides: str) -> scenarios.OverrideNames:
+def override_names(j: Jurisdiction, overrides: str) -> scenarios.OverrideNames:
     """The database's names of the places the overrides (JSON) name."""
-    return scenarios.override_names(data.get_engine(), parse_overrides(overrides))
+    return scenarios.override_names(data.engine_within(j), parse_overrides(overrides))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitAuthError
 
-from access import Account, Viewer, may_see, viewer_from
+from access import Account, Viewer, jurisdiction_of, may_see, viewer_from
 from errors import AccountRefused, CityOpsError, DatabaseUnavailable, Message, Text
 from queries import users
 from settings import get_settings
@@ -32,6 +32,15 @@ def signed_in() -> bool:
 
 
 def current_viewer() -> Viewer:
+    """The signed-in viewer (_signed_in_viewer), whose jurisdiction this session then reads within; a
+    refused one reads nothing (ui.data fails closed)."""
+    data.read_within(None)
+    viewer = _signed_in_viewer()
+    data.read_within(jurisdiction_of(viewer))
+    return viewer
+
+
+def _signed_in_viewer() -> Viewer:
     """The signed-in viewer, with the app_user row read again now (so a disabled user is refused at once);
     AccountRefused when the user may not look.
 
@@ -45,7 +54,7 @@ def current_viewer() -> Viewer:
     email = claims.get("email") if claims.get("email_verified") is True else None
     kept: dict[str, Account | None] = st.session_state.setdefault("_viewer_accounts", {})
     try:
-        kept[subject] = users.account_of(data.get_engine(), subject, str(email) if email else None)
+        kept[subject] = users.account_of(data.system_engine(), subject, str(email) if email else None)
     except OUTAGE_ERRORS as exc:
         outage = exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(Message("db.down_now"))
         log.warning("the users table cannot be read (%s): the last reading of %r stands in", exc, subject)
