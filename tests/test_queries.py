@@ -282,14 +282,14 @@ def test_overdue_count_at_a_given_time_equals_raw_rows(engine, cache):
 
 
 def hold_some_past_due(engine, street: str, moment: datetime) -> list[int]:
-    """Let eight open items of the street pass their due time; park three and escalate three.
+    """Let eight live items of the street pass their due time; park three and escalate three.
 
     Held items past due are rare in the demo (a few in ten thousand, and on a two-day city often none),
     so the test makes its own: two stay live and must be counted overdue, the six held must not.
     """
     table, due = schema.incident, moment - timedelta(hours=1)
     with engine.begin() as conn:
-        ids = conn.execute(sa.select(table.c.id).where(table.c.street_code == street, table.c.status == "handling")
+        ids = conn.execute(sa.select(table.c.id).where(table.c.street_code == street, table.c.status.in_(LIVE))
                            .order_by(table.c.id).limit(8)).scalars().all()
         conn.execute(table.update().where(table.c.id.in_(ids)).values(due_at=due))
         conn.execute(table.update().where(table.c.id.in_(ids[:3])).values(status="parked", parked_at=due))
@@ -300,10 +300,10 @@ def hold_some_past_due(engine, street: str, moment: datetime) -> list[int]:
 
 def test_parked_and_escalated_are_counted_apart_from_the_overdue(writable):
     moment = built_at(writable)
-    # the city, a district and a street in it with the most open (handling) items: eight are needed, and at
-    # night (the demo follows Ningbo's daily rhythm) the street with the most incidents may have fewer open
+    # the city, a district and a street in it with the most live items: eight are needed, and at night (the
+    # demo follows Ningbo's daily rhythm) the street with the most incidents may have fewer than eight open
     before = raw_incidents(writable, {})
-    scopes = busiest_scopes(before[before["status"] == "handling"])[:3]
+    scopes = busiest_scopes(before[before["status"].isin(LIVE)])[:3]
     held_ids = set(hold_some_past_due(writable, scopes[2], moment)[:6])
     raw = raw_incidents(writable, {})
     held_past_due = raw["status"].isin(HELD) & (raw["due_at"] < moment)
