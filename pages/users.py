@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ui.frame import current_view
-from ui.session import current_viewer
+from ui.session import admitted_viewer
 from ui.user_admin import add_form, change_form, users_table
 
 current_view()  # inside app.py's frame
-viewer = current_viewer()
+viewer = admitted_viewer()
 accounts = users_table()
 change_form(viewer, accounts)
 add_form(viewer)

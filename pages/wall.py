@@ -15,7 +15,7 @@ from settings import get_settings
 from ui import data, wall
 from ui.i18n import in_language, in_view_language, t
 from ui.router import run_inside_app_router
-from ui.session import current_viewer, recheck, refusal
+from ui.session import admitted_viewer, recheck, refusal
 from ui.state import WINDOW_HOURS, ViewState, set_params, url_widget_key, view_state
 
 log = logging.getLogger("cityops.wall")
@@ -32,8 +32,10 @@ def _scope_options(config: wall.WallConfig, viewer: Viewer) -> dict[str, str]:
     city = get_settings().city_code
     options = {ROTATE: t("wall_rotate")} | {code: code for code in config.playlist}
     try:
-        districts = list(data.district_list(city, "district")["code"]) if may_see(viewer, city) else []
-        return options | {code: data.scope(code).name for code in [*config.playlist, *districts]}
+        districts = data.district_list(city, "district") if may_see(viewer, city) else None
+        names = {} if districts is None else dict(zip(districts["code"], districts["name"], strict=True))
+        codes = [*config.playlist, *names]
+        return options | {code: names.get(code) or data.scope(code).name for code in codes}
     except Exception:  # the picker still works with bare codes while the database is away
         return options
 
@@ -116,7 +118,7 @@ settings = get_settings()
 state = view_state()
 with in_language(state.lang):
     try:
-        viewer: Viewer | None = current_viewer()  # app.py let this viewer in a moment ago
+        viewer: Viewer | None = admitted_viewer()  # app.py let this viewer in a moment ago
     except CityOpsError as exc:
         viewer = None
         refusal(exc.message)

@@ -102,13 +102,18 @@ def _page_links(state: ViewState, links: Mapping[PageSpec, StreamlitPage], viewe
         st.divider()
 
 
-def _scope_names(options: list[str]) -> dict[str, str]:
-    """Names of the picker's options: the city and its districts by name, one below a district by its path
-    from the district."""
+def _scope_names(options: list[str], viewer: Viewer) -> dict[str, str]:
+    """Names of the picker's options: the city and its districts by name (one read, for a viewer who sees the
+    city), one below a district by its path from the district."""
+    city = get_settings().city_code
     names: dict[str, str] = {}
+    if may_see(viewer, city):
+        districts = data.district_list(city, "district")
+        names = dict(zip(districts["code"], districts["name"], strict=True)) | {city: data.scope(city).name}
     for code in options:
-        path = data.ancestors(code)
-        names[code] = " › ".join(path["name"].iloc[1:]) if len(path) > 1 else str(path["name"].iloc[0])
+        if code not in names:
+            path = data.ancestors(code)
+            names[code] = " › ".join(path["name"].iloc[1:]) if len(path) > 1 else str(path["name"].iloc[0])
     return names
 
 
@@ -124,7 +129,7 @@ def _sidebar(state: ViewState, viewer: Viewer) -> None:
     with st.sidebar:
         st.caption(t("scope"))
         options = _picker_options(state, viewer)
-        names = _scope_names(options)
+        names = _scope_names(options, viewer)
         key = url_widget_key("scope-picker", state.scope)
         st.selectbox(t("scope"), options, index=options.index(state.scope), format_func=lambda c: names.get(c, c),
                      label_visibility="collapsed", key=key, on_change=_picked,

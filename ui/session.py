@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitAuthError
 
 from access import Account, Viewer, jurisdiction_of, may_see, viewer_from
-from errors import AccountRefused, CityOpsError, DatabaseUnavailable, Message, Text
+from errors import AccountRefused, DatabaseUnavailable, Message, Text
 from queries import users
 from settings import get_settings
 from ui import data
@@ -20,6 +20,7 @@ from ui.live import OUTAGE_ERRORS
 from ui.widgets import plain
 
 log = logging.getLogger("cityops.session")
+_VIEWER = "_admitted_viewer"  # session_state: the viewer current_viewer() let in last
 
 
 def _claims() -> Mapping[str, object]:
@@ -35,8 +36,10 @@ def current_viewer() -> Viewer:
     """The signed-in viewer (_signed_in_viewer), whose jurisdiction this session then reads within; a
     refused one reads nothing (ui.data fails closed)."""
     data.read_within(None)
+    st.session_state.pop(_VIEWER, None)
     viewer = _signed_in_viewer()
     data.read_within(jurisdiction_of(viewer))
+    st.session_state[_VIEWER] = viewer
     return viewer
 
 
@@ -73,12 +76,13 @@ def _viewer(claims: Mapping[str, object], account: Account | None) -> Viewer:
                        area_claim=settings.auth_area_claim)
 
 
-def viewer_or_none() -> Viewer | None:
-    """current_viewer(), or None when there is none (not signed in, refused, the database away)."""
-    try:
-        return current_viewer()
-    except CityOpsError:
-        return None
+def admitted_viewer() -> Viewer:
+    """The viewer app.py let in at the start of this run (no second reading of the users table);
+    AccountRefused when it let nobody in."""
+    viewer: Viewer | None = st.session_state.get(_VIEWER)
+    if viewer is None:
+        raise AccountRefused(Message("signin.needed"))
+    return viewer
 
 
 def sign_in_page() -> None:
